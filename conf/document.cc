@@ -1,0 +1,31 @@
+#include "conf/document.h"
+
+namespace virtd::conf {
+
+Error document_error(const DocumentKind& kind, ErrorCode code,
+                     const std::vector<std::string>& problems) {
+    std::string message = fmt::format("invalid {} definition", kind.root);
+    for (const std::string& p : problems)
+        message += "\n" + p;
+    return Error(code, kind.domain, message);
+}
+
+bool check_object_name(const XmlElement& e, std::string_view name) {
+    if (name.empty()) {
+        e.error("name must not be empty");
+        return false;
+    }
+    if (name.find('/') != std::string_view::npos) {
+        e.error(fmt::format("name '{}' must not contain '/'", name));
+        return false;
+    }
+    for (char c : name) {
+        if (static_cast<unsigned char>(c) < 0x20) {
+            e.error("name must not contain control characters");
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace virtd::conf

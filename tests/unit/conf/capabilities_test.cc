@@ -1,0 +1,1 @@
+// Tests for conf/capabilities.cc: to be written.

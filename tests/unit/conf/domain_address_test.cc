@@ -1,0 +1,1 @@
+// Tests for conf/domain_address.cc: to be written.

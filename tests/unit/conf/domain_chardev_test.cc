@@ -1,0 +1,1 @@
+// Tests for conf/domain_chardev.cc: to be written.

@@ -1,0 +1,1 @@
+// Tests for conf/domain_disk.cc: to be written.

@@ -1,0 +1,1 @@
+// Tests for conf/domain_memballoon.cc: to be written.

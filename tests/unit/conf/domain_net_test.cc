@@ -1,0 +1,1 @@
+// Tests for conf/domain_net.cc: to be written.

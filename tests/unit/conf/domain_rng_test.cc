@@ -1,0 +1,1 @@
+// Tests for conf/domain_rng.cc: to be written.

@@ -1,0 +1,1 @@
+// Tests for conf/domain.cc: to be written.

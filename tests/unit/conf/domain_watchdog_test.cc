@@ -1,0 +1,1 @@
+// Tests for conf/domain_watchdog.cc: to be written.

@@ -1,0 +1,1 @@
+// Tests for conf/network.cc: to be written.

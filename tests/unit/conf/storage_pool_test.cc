@@ -1,0 +1,1 @@
+// Tests for conf/storage_pool.cc: to be written.
