@@ -97,6 +97,7 @@ struct OsDef {
     std::optional<std::string> initrd;
     std::optional<std::string> cmdline;
     std::optional<std::string> dtb;
+    std::vector<std::string> boot_devs; // <boot dev='hd'/>: kept; the engine boots the kernel
 
     bool operator==(const OsDef&) const = default;
 };

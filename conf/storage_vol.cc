@@ -68,7 +68,8 @@ std::string StorageVolDef::format() const {
     add_size(root, "capacity", capacity, true);
     if (allocation) add_size(root, "allocation", *allocation, true);
     if (physical) add_size(root, "physical", *physical, true);
-    if (target_path || target_format || permissions || compat) {
+    {
+        // Always written: libvirt's tools expect <target> even when it is empty.
         pugi::xml_node target = root.append_child("target");
         if (target_path) add_text(target, "path", *target_path);
         if (target_format)
