@@ -2,12 +2,11 @@
 
 #include <array>
 
-#include <pugixml.hpp>
-
 #include "conf/domain.h"
 #include "conf/network.h"
 #include "conf/storage_pool.h"
 #include "conf/storage_vol.h"
+#include "conf/xml_reader.h"
 
 namespace virtd::conf {
 namespace {
@@ -44,10 +43,15 @@ const DocumentType* document_type_by_root(std::string_view root) {
     return nullptr;
 }
 
-std::string root_element_name(std::string_view xml) {
-    pugi::xml_document doc;
-    if (!doc.load_buffer(xml.data(), xml.size())) return "";
-    return doc.document_element().name();
+Result<std::string> root_element_name(std::string_view xml) {
+    XmlReader reader(xml);
+    std::string name(reader.root_name());
+    std::vector<std::string> problems = reader.finish();
+    if (name.empty()) {
+        std::string message = problems.empty() ? "no root element" : problems.front();
+        return Error(ErrorCode::XmlError, ErrorDomain::Xml, message);
+    }
+    return name;
 }
 
 } // namespace virtd::conf

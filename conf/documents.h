@@ -21,7 +21,7 @@ std::span<const DocumentType> document_types();
 const DocumentType* document_type_by_name(std::string_view name);
 const DocumentType* document_type_by_root(std::string_view root);
 
-// The root element's name, or "" if the text has no parsable root.
-std::string root_element_name(std::string_view xml);
+// The root element's name; an error naming the line when the text is not well-formed XML.
+Result<std::string> root_element_name(std::string_view xml);
 
 } // namespace virtd::conf

@@ -119,6 +119,9 @@ public:
     XmlReader(const XmlReader&) = delete;
     XmlReader& operator=(const XmlReader&) = delete;
 
+    // The root element's name, or "" when the document did not parse (see finish()).
+    std::string_view root_name() const { return parsed_ ? doc_.document_element().name() : ""; }
+
     // The root element; reports an error when its name is not `expected`.
     XmlElement root(const char* expected);
 

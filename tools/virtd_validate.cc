@@ -63,15 +63,17 @@ int main(int argc, char** argv) {
             return 2;
         }
     } else {
-        std::string root = root_element_name(*text);
-        type = document_type_by_root(root);
+        virtd::Result<std::string> root = root_element_name(*text);
+        if (!root) {
+            fmt::print(stderr, "{} fails to validate\n{}: {}\n", path, path,
+                       root.error().message());
+            return 1;
+        }
+        type = document_type_by_root(*root);
         if (!type) {
             fmt::print(stderr, "{} fails to validate\n", path);
-            if (root.empty())
-                fmt::print(stderr, "{}: not well-formed XML, cannot tell its type\n", path);
-            else
-                fmt::print(stderr, "{}: unknown root element <{}>; give the type explicitly\n",
-                           path, root);
+            fmt::print(stderr, "{}: unknown root element <{}>; give the type explicitly\n", path,
+                       *root);
             return 1;
         }
     }
