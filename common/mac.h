@@ -22,10 +22,11 @@ public:
     static MacAddress generate();
 
     std::string format() const; // lower case
-    bool is_multicast() const { return bytes_[0] & 1; }
+    bool is_multicast() const { return (bytes_[0] & 1) != 0; }
     const std::array<uint8_t, 6>& bytes() const { return bytes_; }
 
-    auto operator<=>(const MacAddress&) const = default;
+    bool operator==(const MacAddress& o) const { return bytes_ == o.bytes_; }
+    bool operator<(const MacAddress& o) const { return bytes_ < o.bytes_; }
 
 private:
     std::array<uint8_t, 6> bytes_{};

@@ -27,7 +27,8 @@ public:
     bool is_null() const { return *this == Uuid(); }
     const std::array<uint8_t, 16>& bytes() const { return bytes_; }
 
-    auto operator<=>(const Uuid&) const = default;
+    bool operator==(const Uuid& o) const { return bytes_ == o.bytes_; }
+    bool operator<(const Uuid& o) const { return bytes_ < o.bytes_; }
 
 private:
     std::array<uint8_t, 16> bytes_{};

@@ -15,8 +15,12 @@
 namespace virtd::conf {
 namespace {
 
+struct RngFree {
+    void operator()(xmlRelaxNGPtr p) const { xmlRelaxNGFree(p); }
+};
+
 struct CompiledSchema {
-    xmlRelaxNGPtr rng = nullptr;
+    std::unique_ptr<xmlRelaxNG, RngFree> rng;
     std::string load_error; // set when the schema itself could not be compiled
 };
 
@@ -45,7 +49,7 @@ CompiledSchema compile(const std::string& path) {
     Diagnostics diags;
     xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(path.c_str());
     xmlRelaxNGSetParserStructuredErrors(pctx, collect, &diags);
-    out.rng = xmlRelaxNGParse(pctx);
+    out.rng.reset(xmlRelaxNGParse(pctx));
     xmlRelaxNGFreeParserCtxt(pctx);
     if (!out.rng) {
         out.load_error = fmt::format("schema '{}' could not be loaded", path);
@@ -54,8 +58,7 @@ CompiledSchema compile(const std::string& path) {
     return out;
 }
 
-// Compiled schemas by file name; compiled on first use, never freed (they live as long as the
-// process and are read-only once built).
+// Compiled schemas by file name; compiled on first use, read-only once built, freed at exit.
 const CompiledSchema& compiled(std::string_view file) {
     static std::mutex mu;
     static std::map<std::string, CompiledSchema, std::less<>> cache;
@@ -85,7 +88,7 @@ std::vector<std::string> validate_with_schema(std::string_view schema_file, std:
     xmlDocPtr doc = xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "document", nullptr,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc) return {"line 1: document: not well-formed XML"};
-    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema.rng);
+    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema.rng.get());
     xmlRelaxNGSetValidStructuredErrors(vctx, collect, &diags);
     int rc = xmlRelaxNGValidateDoc(vctx, doc);
     xmlRelaxNGFreeValidCtxt(vctx);

@@ -32,7 +32,7 @@ int XmlElement::line() const {
     return reader_ ? reader_->line_of(node_) : 0;
 }
 
-void XmlElement::error(std::string message) const {
+void XmlElement::error(const std::string& message) const {
     reader_->error(line(), name(), message);
 }
 

@@ -95,7 +95,7 @@ public:
     bool has_attr(const char* name) const { return static_cast<bool>(node_.attribute(name)); }
 
     // Reports "line N: <name>: message".
-    void error(std::string message) const;
+    void error(const std::string& message) const;
 
     pugi::xml_node node() const { return node_; }
 
