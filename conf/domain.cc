@@ -56,8 +56,23 @@ void read_devices(const XmlElement& devices, DomainDevices& out) {
     }
 }
 
-// Rules that span devices: disk targets and interface MACs are unique within the domain.
-void check_devices(const XmlElement& devices, const DomainDevices& d) {
+// Rules that span devices: disk targets, interface MACs and boot orders are unique within the
+// domain, and per-device boot orders exclude <os><boot dev>.
+void check_devices(const XmlElement& devices, const DomainDef& def) {
+    const DomainDevices& d = def.devices;
+    std::set<uint32_t> orders;
+    auto check_order = [&](const std::optional<uint32_t>& order) {
+        if (!order) return;
+        if (!orders.insert(*order).second)
+            devices.error(fmt::format("boot order {} is used by more than one device", *order));
+        if (!def.os.boot_devs.empty() && orders.size() == 1)
+            devices.error("per-device boot order cannot be combined with <os><boot dev>");
+    };
+    for (const DiskDef& disk : d.disks)
+        check_order(disk.boot_order);
+    for (const InterfaceDef& nic : d.interfaces)
+        check_order(nic.boot_order);
+
     std::set<std::string> targets;
     for (const DiskDef& disk : d.disks)
         if (!disk.target_dev.empty() && !targets.insert(disk.target_dev).second)
@@ -114,7 +129,7 @@ DomainDef read_domain(const XmlElement& root) {
     read_domain_os(root, d);
     if (XmlElement devices = root.child("devices")) {
         read_devices(devices, d.devices);
-        check_devices(devices, d.devices);
+        check_devices(devices, d);
     }
     return d;
 }
