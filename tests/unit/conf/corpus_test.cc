@@ -20,6 +20,8 @@ size_t g_invalid = 0;
 TEST(Corpus, Domain) {
     size_t v = check_valid_corpus<DomainDef>("domain");
     size_t i = check_invalid_corpus<DomainDef>("domain");
+    EXPECT_GE(v, 5u);
+    EXPECT_GE(i, 5u);
     g_valid += v;
     g_invalid += i;
 }
@@ -27,6 +29,8 @@ TEST(Corpus, Domain) {
 TEST(Corpus, Pool) {
     size_t v = check_valid_corpus<StoragePoolDef>("pool");
     size_t i = check_invalid_corpus<StoragePoolDef>("pool");
+    EXPECT_GE(v, 5u);
+    EXPECT_GE(i, 5u);
     g_valid += v;
     g_invalid += i;
 }
@@ -34,6 +38,8 @@ TEST(Corpus, Pool) {
 TEST(Corpus, Network) {
     size_t v = check_valid_corpus<NetworkDef>("network");
     size_t i = check_invalid_corpus<NetworkDef>("network");
+    EXPECT_GE(v, 5u);
+    EXPECT_GE(i, 5u);
     g_valid += v;
     g_invalid += i;
 }
@@ -41,15 +47,15 @@ TEST(Corpus, Network) {
 TEST(Corpus, Volume) {
     size_t v = check_valid_corpus<StorageVolDef>("volume");
     size_t i = check_invalid_corpus<StorageVolDef>("volume");
-    EXPECT_GE(v, 4u);
-    EXPECT_GE(i, 4u);
+    EXPECT_GE(v, 5u);
+    EXPECT_GE(i, 5u);
     g_valid += v;
     g_invalid += i;
 }
 
 TEST(Corpus, ZzTotals) {
-    EXPECT_GE(g_valid, 5u);
-    EXPECT_GE(g_invalid, 5u);
+    EXPECT_GE(g_valid, 40u);
+    EXPECT_GE(g_invalid, 40u);
 }
 
 } // namespace
