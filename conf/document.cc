@@ -10,6 +10,25 @@ Error document_error(const DocumentKind& kind, ErrorCode code,
     return Error(code, kind.domain, message);
 }
 
+std::string read_object_name(const XmlElement& root) {
+    XmlElement name = root.required_child("name");
+    if (!name) return "";
+    std::string text = name.text();
+    check_object_name(name, text);
+    return text;
+}
+
+Uuid read_object_uuid(const XmlElement& root) {
+    XmlElement uuid = root.child("uuid");
+    if (!uuid) return {};
+    Result<Uuid> u = Uuid::parse(uuid.text());
+    if (!u) {
+        uuid.error(u.error().message());
+        return {};
+    }
+    return *u;
+}
+
 bool check_object_name(const XmlElement& e, std::string_view name) {
     if (name.empty()) {
         e.error("name must not be empty");

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/uuid.h"
 #include "conf/schema.h"
 #include "conf/xml_reader.h"
 
@@ -39,6 +40,11 @@ Result<T> parse_document(std::string_view xml, const DocumentKind& kind, ReadFn 
     if (!problems.empty()) return document_error(kind, ErrorCode::XmlInvalidSchema, problems);
     return value;
 }
+
+// Reads the required <name> child of a domain, pool, volume or network and checks it.
+std::string read_object_name(const XmlElement& root);
+// Reads the optional <uuid> child; a null Uuid when absent or malformed (reported).
+Uuid read_object_uuid(const XmlElement& root);
 
 // Checks a name for domains, pools, volumes and networks: not empty, no '/', no control
 // characters. Reports through `e` and returns whether it was fine.

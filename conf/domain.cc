@@ -107,17 +107,8 @@ DomainDef read_domain(const XmlElement& root) {
     DomainDef d;
     d.type = root.required_enum("type", kDomainTypes).value_or(DomainType::Kvm);
     d.id = root.attr_int("id", -1, INT32_MAX);
-    if (XmlElement name = root.required_child("name")) {
-        d.name = name.text();
-        check_object_name(name, d.name);
-    }
-    if (XmlElement uuid = root.child("uuid")) {
-        Result<Uuid> u = Uuid::parse(uuid.text());
-        if (u)
-            d.uuid = *u;
-        else
-            uuid.error(u.error().message());
-    }
+    d.name = read_object_name(root);
+    d.uuid = read_object_uuid(root);
     if (XmlElement title = root.child("title")) {
         d.title = title.text();
         if (d.title->find('\n') != std::string::npos) title.error("must not contain newlines");

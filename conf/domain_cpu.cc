@@ -39,8 +39,7 @@ CpuTune read_cputune(const XmlElement& e, uint32_t max_vcpus) {
     }
     for (const XmlElement& pin : e.children("vcpupin")) {
         VcpuPin p;
-        if (!pin.has_attr("vcpu")) pin.error("missing attribute 'vcpu'");
-        std::optional<uint64_t> vcpu = pin.attr_uint("vcpu", 0, kMaxVcpus - 1);
+        std::optional<uint64_t> vcpu = pin.required_uint("vcpu", 0, kMaxVcpus - 1);
         if (vcpu && *vcpu >= max_vcpus)
             pin.error(fmt::format("vcpu {} does not exist (the domain has {})", *vcpu, max_vcpus));
         for (const VcpuPin& other : t.vcpupins)

@@ -278,8 +278,7 @@ DiskDef DiskDef::read(const XmlElement& e) {
     d.shareable = static_cast<bool>(e.child("shareable"));
     if (XmlElement s = e.child("serial")) read_serial(s, d);
     if (XmlElement b = e.child("boot")) {
-        if (!b.has_attr("order")) b.error("missing attribute 'order'");
-        if (std::optional<uint64_t> o = b.attr_uint("order", 1, UINT32_MAX))
+        if (std::optional<uint64_t> o = b.required_uint("order", 1, UINT32_MAX))
             d.boot_order = static_cast<uint32_t>(*o);
     }
     d.address = DeviceAddress::read(e);

@@ -11,8 +11,7 @@ MemballoonDef MemballoonDef::read(const XmlElement& e) {
     d.autodeflate = e.attr_on_off("autodeflate");
     d.free_page_reporting = e.attr_on_off("freePageReporting");
     if (XmlElement stats = e.child("stats")) {
-        if (!stats.has_attr("period")) stats.error("missing attribute 'period'");
-        if (auto period = stats.attr_uint("period", 0, INT32_MAX))
+        if (auto period = stats.required_uint("period", 0, INT32_MAX))
             d.stats_period = static_cast<uint32_t>(*period);
     }
     d.address = DeviceAddress::read(e);

@@ -74,8 +74,7 @@ void read_domain_memory(const XmlElement& root, DomainDef& d) {
     }
     if (XmlElement max = root.child("maxMemory")) {
         MaxMemory m;
-        m.slots = static_cast<uint32_t>(max.attr_uint("slots", 0, 255).value_or(0));
-        if (!max.has_attr("slots")) max.error("missing attribute 'slots'");
+        m.slots = static_cast<uint32_t>(max.required_uint("slots", 0, 255).value_or(0));
         m.bytes = max.text_size(kKiB, 1).value_or(0);
         if (m.bytes && d.memory && m.bytes < d.memory)
             max.error(fmt::format("maxMemory ({}) is smaller than memory ({})", human(m.bytes),

@@ -95,13 +95,11 @@ InterfaceDef InterfaceDef::read(const XmlElement& e) {
     if (XmlElement m = e.child("model")) d.model = m.required_enum("type", kInterfaceModels);
     if (XmlElement l = e.child("link")) d.link = l.required_enum("state", kLinkStates);
     if (XmlElement m = e.child("mtu")) {
-        if (!m.has_attr("size")) m.error("missing attribute 'size'");
-        if (std::optional<uint64_t> size = m.attr_uint("size", 68, 65535))
+        if (std::optional<uint64_t> size = m.required_uint("size", 68, 65535))
             d.mtu = static_cast<uint32_t>(*size);
     }
     if (XmlElement b = e.child("boot")) {
-        if (!b.has_attr("order")) b.error("missing attribute 'order'");
-        if (std::optional<uint64_t> o = b.attr_uint("order", 1, UINT32_MAX))
+        if (std::optional<uint64_t> o = b.required_uint("order", 1, UINT32_MAX))
             d.boot_order = static_cast<uint32_t>(*o);
     }
     d.address = DeviceAddress::read(e);

@@ -9,8 +9,7 @@ RngDef RngDef::read(const XmlElement& e) {
     RngDef d;
     d.model = e.required_enum("model", kRngModels).value_or(RngModel::Virtio);
     if (XmlElement rate = e.child("rate")) {
-        if (!rate.has_attr("bytes")) rate.error("missing attribute 'bytes'");
-        if (auto bytes = rate.attr_uint("bytes", 1, UINT32_MAX))
+        if (auto bytes = rate.required_uint("bytes", 1, UINT32_MAX))
             d.rate_bytes = static_cast<uint32_t>(*bytes);
         if (auto period = rate.attr_uint("period", 1, UINT32_MAX))
             d.rate_period = static_cast<uint32_t>(*period);

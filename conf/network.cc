@@ -50,10 +50,8 @@ NetworkForward read_forward(const XmlElement& e) {
             addr.error(fmt::format("start {} is after end {}", start, end));
     }
     if (XmlElement port = nat.child("port")) {
-        if (!port.has_attr("start")) port.error("missing attribute 'start'");
-        if (!port.has_attr("end")) port.error("missing attribute 'end'");
-        auto start = port.attr_uint("start", 1, 65535);
-        auto end = port.attr_uint("end", 1, 65535);
+        auto start = port.required_uint("start", 1, 65535);
+        auto end = port.required_uint("end", 1, 65535);
         f.nat_port_start = start ? std::optional<uint32_t>(*start) : std::nullopt;
         f.nat_port_end = end ? std::optional<uint32_t>(*end) : std::nullopt;
         if (start && end && *start > *end)
@@ -190,23 +188,13 @@ void read_portgroups(const XmlElement& root, NetworkDef& n) {
 
 NetworkDef read_network(const XmlElement& root) {
     NetworkDef n;
-    if (XmlElement name = root.required_child("name")) {
-        n.name = name.text();
-        check_object_name(name, n.name);
-    }
-    if (XmlElement uuid = root.child("uuid")) {
-        Result<Uuid> u = Uuid::parse(uuid.text());
-        if (u)
-            n.uuid = *u;
-        else
-            uuid.error(u.error().message());
-    }
+    n.name = read_object_name(root);
+    n.uuid = read_object_uuid(root);
     XmlElement forward = root.child("forward");
     if (forward) n.forward = read_forward(forward);
     if (XmlElement bridge = root.child("bridge")) n.bridge = read_bridge(bridge);
     if (XmlElement mtu = root.child("mtu")) {
-        if (!mtu.has_attr("size")) mtu.error("missing attribute 'size'");
-        if (auto size = mtu.attr_uint("size", 68, 65535)) n.mtu = static_cast<uint32_t>(*size);
+        if (auto size = mtu.required_uint("size", 68, 65535)) n.mtu = static_cast<uint32_t>(*size);
     }
     if (XmlElement mac = root.child("mac")) {
         if (std::optional<std::string> text = mac.required_attr("address")) {

@@ -153,17 +153,8 @@ void check_required(const XmlElement& root, const StoragePoolDef& p) {
 StoragePoolDef read_pool(const XmlElement& root) {
     StoragePoolDef p;
     p.type = root.required_enum("type", kPoolTypes).value_or(PoolType::Dir);
-    if (XmlElement name = root.required_child("name")) {
-        p.name = name.text();
-        check_object_name(name, p.name);
-    }
-    if (XmlElement uuid = root.child("uuid")) {
-        Result<Uuid> u = Uuid::parse(uuid.text());
-        if (u)
-            p.uuid = *u;
-        else
-            uuid.error(u.error().message());
-    }
+    p.name = read_object_name(root);
+    p.uuid = read_object_uuid(root);
     if (XmlElement e = root.child("capacity")) p.capacity = e.text_size(1);
     if (XmlElement e = root.child("allocation")) p.allocation = e.text_size(1);
     if (XmlElement e = root.child("available")) p.available = e.text_size(1);

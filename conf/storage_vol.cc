@@ -25,10 +25,7 @@ VolumeBacking read_backing(const XmlElement& e) {
 StorageVolDef read_volume(const XmlElement& root) {
     StorageVolDef v;
     v.type = root.attr_enum("type", kVolumeTypes);
-    if (XmlElement name = root.required_child("name")) {
-        v.name = name.text();
-        check_object_name(name, v.name);
-    }
+    v.name = read_object_name(root);
     if (XmlElement key = root.child("key")) v.key = key.text();
     // libvirt writes an empty <source/> for volumes of directory pools; accept it as such.
     if (XmlElement source = root.child("source")) source.take();

@@ -10,8 +10,7 @@ VlanDef VlanDef::read(const XmlElement& e) {
     int native = 0;
     for (const XmlElement& t : e.children("tag")) {
         VlanTag tag;
-        if (!t.has_attr("id")) t.error("missing attribute 'id'");
-        tag.id = static_cast<uint32_t>(t.attr_uint("id", 0, 4095).value_or(0));
+        tag.id = static_cast<uint32_t>(t.required_uint("id", 0, 4095).value_or(0));
         tag.native_mode = t.attr_enum("nativeMode", kVlanNativeModes);
         if (tag.native_mode) native++;
         v.tags.push_back(tag);

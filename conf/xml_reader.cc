@@ -170,6 +170,15 @@ std::optional<uint64_t> XmlElement::attr_uint(const char* name, uint64_t min, ui
     return parse_uint(fmt::format("attribute '{}': ", name), *t, min, max);
 }
 
+std::optional<uint64_t> XmlElement::required_uint(const char* name, uint64_t min,
+                                                  uint64_t max) const {
+    if (!has_attr(name)) {
+        error(fmt::format("missing attribute '{}'", name));
+        return std::nullopt;
+    }
+    return attr_uint(name, min, max);
+}
+
 std::optional<int64_t> XmlElement::attr_int(const char* name, int64_t min, int64_t max) const {
     std::optional<std::string> t = attr(name);
     if (!t) return std::nullopt;

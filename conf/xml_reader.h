@@ -87,6 +87,8 @@ public:
     std::optional<bool> attr_yes_no(const char* name) const;
     std::optional<bool> attr_on_off(const char* name) const;
     std::optional<uint64_t> attr_uint(const char* name, uint64_t min, uint64_t max) const;
+    // Like attr_uint(), but reports "missing attribute 'x'" when absent.
+    std::optional<uint64_t> required_uint(const char* name, uint64_t min, uint64_t max) const;
     std::optional<int64_t> attr_int(const char* name, int64_t min, int64_t max) const;
     std::optional<uint64_t> text_uint(uint64_t min, uint64_t max) const;
     // A size: text with an optional 'unit' attribute (conf/units.h), in bytes, at least min_bytes.
