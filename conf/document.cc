@@ -29,6 +29,16 @@ Uuid read_object_uuid(const XmlElement& root) {
     return *u;
 }
 
+bool is_interface_name(std::string_view name) {
+    constexpr size_t kMaxLength = 15; // IFNAMSIZ - 1
+    if (name.empty() || name.size() > kMaxLength || name.front() == '.') return false;
+    for (char c : name) {
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '_' && c != '.' && c != '-') return false;
+    }
+    return true;
+}
+
 bool check_object_name(const XmlElement& e, std::string_view name) {
     if (name.empty()) {
         e.error("name must not be empty");

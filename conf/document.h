@@ -46,6 +46,10 @@ std::string read_object_name(const XmlElement& root);
 // Reads the optional <uuid> child; a null Uuid when absent or malformed (reported).
 Uuid read_object_uuid(const XmlElement& root);
 
+// Whether `name` can name a host network interface (a bridge, a tap): 1 to 15 letters, digits
+// and _ . -, not starting with '.'.
+bool is_interface_name(std::string_view name);
+
 // Checks a name for domains, pools, volumes and networks: not empty, no '/', no control
 // characters. Reports through `e` and returns whether it was fine.
 bool check_object_name(const XmlElement& e, std::string_view name);

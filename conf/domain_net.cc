@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "conf/document.h"
 #include "conf/xml_writer.h"
 
 namespace virtd::conf {
@@ -18,12 +19,7 @@ void check_name(const XmlElement& e, const char* attr, const std::string& value)
 
 // A host interface name: 1 to 15 letters, digits and _ . -, not starting with '.'.
 void check_iface_name(const XmlElement& e, const char* attr, const std::string& value) {
-    bool ok = !value.empty() && value.size() <= kMaxIfaceNameLength && value.front() != '.';
-    for (char c : value) {
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && c != '_' && c != '.' && c != '-') ok = false;
-    }
-    if (!ok)
+    if (!is_interface_name(value))
         e.error(fmt::format("attribute '{}': invalid interface name '{}' (1 to {} letters, digits "
                             "and _ . -, not starting with '.')",
                             attr, value, kMaxIfaceNameLength));

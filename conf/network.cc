@@ -22,18 +22,11 @@ std::optional<IpAddress> read_ip_attr(const XmlElement& e, const char* name, std
     return ip;
 }
 
-bool valid_ifname(std::string_view name) {
-    if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
-    for (char c : name)
-        if (c == '/' || c == ' ' || c == ':' || static_cast<unsigned char>(c) <= 0x20) return false;
-    return true;
-}
-
 NetworkForward read_forward(const XmlElement& e) {
     NetworkForward f;
     f.mode = e.attr_enum("mode", kForwardModes);
     f.dev = e.attr("dev");
-    if (f.dev && !valid_ifname(*f.dev))
+    if (f.dev && !is_interface_name(*f.dev))
         e.error(fmt::format("attribute 'dev': invalid interface name '{}'", *f.dev));
     XmlElement nat = e.child("nat");
     if (!nat) return f;
@@ -63,9 +56,9 @@ NetworkForward read_forward(const XmlElement& e) {
 NetworkBridge read_bridge(const XmlElement& e) {
     NetworkBridge b;
     b.name = e.attr("name");
-    if (b.name && !valid_ifname(*b.name))
-        e.error(fmt::format("attribute 'name': invalid bridge name '{}' (at most 15 characters, "
-                            "no '/', ':' or spaces)",
+    if (b.name && !is_interface_name(*b.name))
+        e.error(fmt::format("attribute 'name': invalid bridge name '{}' (1 to 15 letters, digits "
+                            "and _ . -)",
                             *b.name));
     b.stp = e.attr_on_off("stp");
     if (auto delay = e.attr_uint("delay", 0, 3600)) b.delay = static_cast<uint32_t>(*delay);
