@@ -8,6 +8,7 @@
 #include "conf/domain_disk.h"
 #include "conf/schema.h"
 #include "conf/xml_writer.h"
+#include "tests/unit/conf/device_helpers.h"
 
 namespace virtd::conf {
 namespace {
@@ -21,42 +22,16 @@ struct ReadResult {
 };
 
 ReadResult read_disk(std::string_view xml) {
-    XmlReader r(xml);
-    ReadResult out;
-    out.disk = DiskDef::read(r.root("disk"));
-    out.errors = r.finish();
-    return out;
+    testing::DeviceRead<DiskDef> r = testing::read_device<DiskDef>(xml, "disk");
+    return {r.device, r.errors};
 }
 
 std::string format_disk(const DiskDef& d) {
-    pugi::xml_document doc;
-    d.write(doc);
-    return format_xml(doc);
+    return testing::format_device(d);
 }
 
-// A full domain document around `devices`, for the schema.
-std::string domain_with(const std::string& devices) {
-    return "<domain type='kvm'>\n"
-           "  <name>web1</name>\n"
-           "  <memory unit='MiB'>256</memory>\n"
-           "  <vcpu>1</vcpu>\n"
-           "  <os>\n"
-           "    <type arch='riscv64' machine='virt'>hvm</type>\n"
-           "    <kernel>/var/lib/virtd/boot/Image</kernel>\n"
-           "  </os>\n"
-           "  <devices>\n" +
-           devices + "  </devices>\n</domain>\n";
-}
-
-// Checks that the disk formats to text that reads back to an equal disk, and that the schema
-// accepts it.
 void expect_round_trip(const DiskDef& d) {
-    std::string text = format_disk(d);
-    ReadResult again = read_disk(text);
-    EXPECT_THAT(again.errors, IsEmpty()) << text;
-    EXPECT_EQ(again.disk, d) << text;
-    EXPECT_EQ(format_disk(again.disk), text);
-    EXPECT_THAT(validate_with_schema("domain.rng", domain_with(text)), IsEmpty()) << text;
+    testing::expect_device_round_trip(d, "disk");
 }
 
 TEST(Disk, ReadsFileDiskWithEverything) {
@@ -299,7 +274,8 @@ TEST(Disk, SchemaRejectsWhatConfRejects) {
              "<source file='/b'/></backingStore></disk>",
          }) {
         EXPECT_FALSE(read_disk(bad).errors.empty()) << bad;
-        EXPECT_THAT(validate_with_schema("domain.rng", domain_with(bad)), ::testing::Not(IsEmpty()))
+        EXPECT_THAT(validate_with_schema("domain.rng", testing::domain_with(bad)),
+                    ::testing::Not(IsEmpty()))
             << bad;
     }
 }

@@ -8,6 +8,7 @@
 #include "conf/domain_net.h"
 #include "conf/schema.h"
 #include "conf/xml_writer.h"
+#include "tests/unit/conf/device_helpers.h"
 
 namespace virtd::conf {
 namespace {
@@ -21,39 +22,16 @@ struct ReadResult {
 };
 
 ReadResult read_nic(std::string_view xml) {
-    XmlReader r(xml);
-    ReadResult out;
-    out.nic = InterfaceDef::read(r.root("interface"));
-    out.errors = r.finish();
-    return out;
+    testing::DeviceRead<InterfaceDef> r = testing::read_device<InterfaceDef>(xml, "interface");
+    return {r.device, r.errors};
 }
 
 std::string format_nic(const InterfaceDef& d) {
-    pugi::xml_document doc;
-    d.write(doc);
-    return format_xml(doc);
-}
-
-std::string domain_with(const std::string& devices) {
-    return "<domain type='kvm'>\n"
-           "  <name>web1</name>\n"
-           "  <memory unit='MiB'>256</memory>\n"
-           "  <vcpu>1</vcpu>\n"
-           "  <os>\n"
-           "    <type arch='riscv64' machine='virt'>hvm</type>\n"
-           "    <kernel>/var/lib/virtd/boot/Image</kernel>\n"
-           "  </os>\n"
-           "  <devices>\n" +
-           devices + "  </devices>\n</domain>\n";
+    return testing::format_device(d);
 }
 
 void expect_round_trip(const InterfaceDef& d) {
-    std::string text = format_nic(d);
-    ReadResult again = read_nic(text);
-    EXPECT_THAT(again.errors, IsEmpty()) << text;
-    EXPECT_EQ(again.nic, d) << text;
-    EXPECT_EQ(format_nic(again.nic), text);
-    EXPECT_THAT(validate_with_schema("domain.rng", domain_with(text)), IsEmpty()) << text;
+    testing::expect_device_round_trip(d, "interface");
 }
 
 TEST(Interface, ReadsNetworkInterfaceWithEverything) {
@@ -178,7 +156,8 @@ TEST(Interface, SchemaRejectsWhatConfRejects) {
              "<interface type='direct'><source dev='eth0'/></interface>",
          }) {
         EXPECT_FALSE(read_nic(bad).errors.empty()) << bad;
-        EXPECT_THAT(validate_with_schema("domain.rng", domain_with(bad)), ::testing::Not(IsEmpty()))
+        EXPECT_THAT(validate_with_schema("domain.rng", testing::domain_with(bad)),
+                    ::testing::Not(IsEmpty()))
             << bad;
     }
 }
