@@ -1,0 +1,24 @@
+// CallContext: who is calling, as the transport knows it; passed to every procedure handler.
+#pragma once
+
+#include <cstdint>
+
+namespace virtd::rpc {
+
+struct CallContext {
+    uint64_t client_id = 0; // unique per connection for the life of the server
+    bool readonly = false;  // the client came in through the read-only socket or asked for RO
+};
+
+// Flags in ProcedureInfo, from the attributes in remote_protocol.def.
+inline constexpr unsigned kProcPreOpen = 1;  // allowed before CONNECT_OPEN
+inline constexpr unsigned kProcReadOnly = 2; // allowed on a read-only connection
+inline constexpr unsigned kProcStream = 4;   // opens a data stream
+
+struct ProcedureInfo {
+    int32_t number;
+    const char* name;
+    unsigned flags;
+};
+
+} // namespace virtd::rpc
