@@ -1,0 +1,315 @@
+#include "rpc/server.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "rpc/remote_protocol.h"
+#include "rpc/wire_error.h"
+
+namespace virtd::rpc {
+
+// One connection. Owned by the loop thread; workers only ever see its ClientInfo.
+struct RpcServer::Client {
+    ClientInfo info;
+    UniqueFd fd;
+    std::string in;  // bytes read, not yet a whole frame
+    std::string out; // bytes queued for writing
+    size_t in_flight = 0;
+    bool closing = false; // close once `out` is written
+    bool keepalive = false;
+    unsigned unanswered_pings = 0;
+    EventLoop::Clock::time_point last_heard = EventLoop::Clock::now();
+    uint64_t keepalive_timer = 0;
+};
+
+namespace {
+
+constexpr size_t kReadChunk = 65536;
+
+uint32_t read_u32(std::string_view s) {
+    auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[i])); };
+    return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+}
+
+std::string error_frame(const MessageHeader& call, const Error& e) {
+    XdrWriter w;
+    encode(w, to_remote_error(e));
+    MessageHeader h = call;
+    h.type = MessageType::Reply;
+    h.status = MessageStatus::Error;
+    return encode_message(h, w.data());
+}
+
+} // namespace
+
+RpcServer::RpcServer(EventLoop& loop, CallHandler& handler, ServerLimits limits)
+    : loop_(loop)
+    , handler_(handler)
+    , limits_(limits)
+    , workers_(limits.workers) {}
+
+RpcServer::~RpcServer() {
+    alive_->store(false);
+    for (auto& [id, c] : clients_)
+        loop_.remove_fd(c->fd.get());
+    for (auto& l : listeners_) {
+        loop_.remove_fd(l->fd.get());
+        ::unlink(l->path.c_str());
+    }
+}
+
+Status RpcServer::listen_unix(const std::string& path, mode_t mode, bool readonly) {
+    sockaddr_un addr{};
+    if (path.size() >= sizeof addr.sun_path)
+        return make_error(ErrorCode::InvalidArg, ErrorDomain::Rpc,
+                          "socket path '{}' is longer than {} bytes", path,
+                          sizeof addr.sun_path - 1);
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    auto l = std::make_unique<Listener>();
+    l->fd = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!l->fd) return system_error(ErrorDomain::Rpc, errno, "creating a unix socket");
+    ::unlink(path.c_str()); // a socket file left by a daemon that died
+    if (::bind(l->fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+        return system_error(ErrorDomain::Rpc, errno, fmt::format("binding to '{}'", path));
+    if (::chmod(path.c_str(), mode) < 0)
+        return system_error(ErrorDomain::Rpc, errno, fmt::format("setting mode of '{}'", path));
+    if (::listen(l->fd.get(), 128) < 0)
+        return system_error(ErrorDomain::Rpc, errno, fmt::format("listening on '{}'", path));
+    l->path = path;
+    l->readonly = readonly;
+    Listener* raw = l.get();
+    if (Status s = loop_.add_fd(raw->fd.get(), EPOLLIN, [this, raw](uint32_t) { on_accept(*raw); });
+        !s)
+        return s;
+    listeners_.push_back(std::move(l));
+    return {};
+}
+
+void RpcServer::on_accept(Listener& l) {
+    for (;;) {
+        UniqueFd fd(::accept4(l.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!fd) return; // EAGAIN, or a transient error; the listener stays armed
+        if (clients_.size() >= limits_.max_clients) {
+            log::warning("rpc", "refusing a connection on {}: {} clients is the limit", l.path,
+                         limits_.max_clients);
+            continue;
+        }
+        auto c = std::make_unique<Client>();
+        c->info.id = next_client_id_++;
+        c->info.readonly_socket = l.readonly;
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+            c->info.uid = cred.uid;
+            c->info.pid = cred.pid;
+        }
+        c->fd = std::move(fd);
+        uint64_t id = c->info.id;
+        if (!loop_.add_fd(c->fd.get(), EPOLLIN,
+                          [this, id](uint32_t ev) { on_client_event(id, ev); }))
+            continue;
+        clients_.emplace(id, std::move(c));
+        client_count_.store(clients_.size());
+    }
+}
+
+RpcServer::Client* RpcServer::find(uint64_t id) {
+    auto it = clients_.find(id);
+    return it == clients_.end() ? nullptr : it->second.get();
+}
+
+void RpcServer::on_client_event(uint64_t id, uint32_t events) {
+    Client* c = find(id);
+    if (!c) return;
+    if (events & EPOLLOUT) flush(*c);
+    if ((c = find(id)) && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) read_from(*c);
+}
+
+void RpcServer::read_from(Client& c) {
+    char buf[kReadChunk];
+    ssize_t n = ::read(c.fd.get(), buf, sizeof buf);
+    if (n == 0) return drop(c.info.id, "closed by the peer");
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        return drop(c.info.id, std::strerror(errno));
+    }
+    c.in.append(buf, static_cast<size_t>(n));
+    c.last_heard = EventLoop::Clock::now();
+    c.unanswered_pings = 0;
+    process_input(c);
+}
+
+// Handles every whole frame in the input buffer, as far as the in-flight limit allows.
+void RpcServer::process_input(Client& c) {
+    uint64_t id = c.info.id;
+    size_t used = 0;
+    while (c.in.size() - used >= kLengthSize && c.in_flight < limits_.max_calls_per_client) {
+        uint32_t len = read_u32(std::string_view(c.in).substr(used));
+        Result<uint32_t> ok = check_frame_length(len);
+        if (!ok) return drop(id, ok.error().message());
+        if (c.in.size() - used < len) break;
+        bool keep = handle_frame(c, std::string_view(c.in).substr(used, len));
+        if (!find(id)) return; // a failed write dropped it
+        if (!keep) return drop(id, "bad frame");
+        used += len;
+    }
+    c.in.erase(0, used);
+    update_interest(c);
+}
+
+// One whole frame. Returns false when the connection must be dropped.
+bool RpcServer::handle_frame(Client& c, std::string_view frame) {
+    XdrReader r(frame.substr(kLengthSize));
+    Result<MessageHeader> h = decode_header(r);
+    if (!h) {
+        log::info("rpc", "client {}: {}", c.info.id, h.error().message());
+        return false;
+    }
+    std::string_view payload = frame.substr(kLengthSize + kHeaderSize);
+    if (h->program == kKeepaliveProgram) {
+        if (h->type == MessageType::Message && h->proc == static_cast<int32_t>(KeepaliveProc::Ping))
+            queue_write(c, encode_message({kKeepaliveProgram, kKeepaliveVersion,
+                                           static_cast<int32_t>(KeepaliveProc::Pong),
+                                           MessageType::Message, 0, MessageStatus::Ok},
+                                          {}));
+        return true; // a PONG needs nothing; it already counted as hearing from the client
+    }
+    if (h->type != MessageType::Call) return true; // streams come later; other types are ignored
+    if (h->program != kRemoteProgram || h->version != kRemoteVersion) {
+        queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
+                                                  "Cannot find program {} version {}", h->program,
+                                                  h->version)));
+        return true;
+    }
+    if (h->status != MessageStatus::Ok) {
+        queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
+                                                  "call with status {} instead of OK",
+                                                  static_cast<int32_t>(h->status))));
+        return true;
+    }
+    start_call(c, *h, std::string(payload));
+    return true;
+}
+
+void RpcServer::start_call(Client& c, const MessageHeader& h, std::string payload) {
+    c.in_flight++;
+    ClientInfo info = c.info;
+    std::shared_ptr<std::atomic<bool>> alive = alive_;
+    workers_.submit([this, alive, info, h, payload = std::move(payload)] {
+        Result<std::string> reply = handler_.handle_call(info, h, payload);
+        std::string frame;
+        if (reply) {
+            MessageHeader rh = h;
+            rh.type = MessageType::Reply;
+            rh.status = MessageStatus::Ok;
+            frame = encode_message(rh, *reply);
+        } else {
+            frame = error_frame(h, reply.error());
+        }
+        loop_.post([this, alive, id = info.id, frame = std::move(frame)]() mutable {
+            if (!alive->load()) return;
+            Client* c = find(id);
+            if (!c) return;
+            c->in_flight--;
+            queue_write(*c, std::move(frame));
+            // Calls held back by the in-flight limit can go now.
+            if ((c = find(id))) process_input(*c);
+        });
+    });
+}
+
+void RpcServer::queue_write(Client& c, std::string bytes) {
+    c.out.append(bytes);
+    flush(c);
+}
+
+void RpcServer::flush(Client& c) {
+    uint64_t id = c.info.id;
+    while (!c.out.empty()) {
+        ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) break;
+            return drop(id, std::strerror(errno));
+        }
+        c.out.erase(0, static_cast<size_t>(n));
+    }
+    if (c.out.empty() && c.closing && c.in_flight == 0) return drop(id, "closed by the server");
+    update_interest(c);
+}
+
+void RpcServer::update_interest(Client& c) {
+    uint32_t ev = 0;
+    if (c.in_flight < limits_.max_calls_per_client && !c.closing) ev |= EPOLLIN;
+    if (!c.out.empty()) ev |= EPOLLOUT;
+    (void)loop_.modify_fd(c.fd.get(), ev);
+}
+
+void RpcServer::drop(uint64_t id, std::string_view why) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return;
+    log::debug("rpc", "client {} gone: {}", id, why);
+    if (it->second->keepalive_timer) loop_.cancel_timer(it->second->keepalive_timer);
+    loop_.remove_fd(it->second->fd.get());
+    clients_.erase(it);
+    client_count_.store(clients_.size());
+    handler_.client_closed(id);
+}
+
+void RpcServer::send_message(uint64_t client_id, uint32_t program, int32_t proc,
+                             std::string payload) {
+    std::shared_ptr<std::atomic<bool>> alive = alive_;
+    loop_.post([this, alive, client_id, program, proc, payload = std::move(payload)] {
+        if (!alive->load()) return;
+        if (Client* c = find(client_id))
+            queue_write(
+                *c, encode_message({program, 1, proc, MessageType::Message, 1, MessageStatus::Ok},
+                                   payload));
+    });
+}
+
+void RpcServer::enable_keepalive(uint64_t client_id) {
+    std::shared_ptr<std::atomic<bool>> alive = alive_;
+    loop_.post([this, alive, client_id] {
+        if (!alive->load()) return;
+        Client* c = find(client_id);
+        if (!c || c->keepalive) return;
+        c->keepalive = true;
+        c->keepalive_timer = loop_.add_timer(
+            std::chrono::duration_cast<std::chrono::milliseconds>(limits_.keepalive_interval),
+            [this, client_id] { keepalive_tick(client_id); }, true);
+    });
+}
+
+void RpcServer::keepalive_tick(uint64_t id) {
+    Client* c = find(id);
+    if (!c) return;
+    if (EventLoop::Clock::now() - c->last_heard < limits_.keepalive_interval) return;
+    if (c->unanswered_pings >= limits_.keepalive_count)
+        return drop(id, "no answer to keepalive pings");
+    c->unanswered_pings++;
+    queue_write(*c, encode_message({kKeepaliveProgram, kKeepaliveVersion,
+                                    static_cast<int32_t>(KeepaliveProc::Ping), MessageType::Message,
+                                    0, MessageStatus::Ok},
+                                   {}));
+}
+
+void RpcServer::close_client(uint64_t client_id) {
+    std::shared_ptr<std::atomic<bool>> alive = alive_;
+    loop_.post([this, alive, client_id] {
+        if (!alive->load()) return;
+        if (Client* c = find(client_id)) {
+            c->closing = true;
+            flush(*c);
+        }
+    });
+}
+
+} // namespace virtd::rpc

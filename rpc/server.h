@@ -1,0 +1,108 @@
+// RpcServer: the transport half of the daemon's front door. It accepts connections on unix
+// sockets, cuts the byte stream into frames, answers keepalive pings itself, and hands every call
+// to a worker thread; replies go back in completion order, so a slow call never holds up the
+// others or the event loop.
+//
+// Thread safety: construct, listen_*() and run the loop on one thread (the loop thread).
+// send_message() and close_client() may be called from any thread. The CallHandler is called on
+// worker threads, concurrently, and must be thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "common/event_loop.h"
+#include "common/fd.h"
+#include "common/thread_pool.h"
+#include "rpc/message.h"
+
+namespace virtd::rpc {
+
+struct ServerLimits {
+    size_t max_clients = 5000;        // more are accepted and closed at once
+    size_t max_calls_per_client = 20; // reading pauses while this many are in flight
+    size_t workers = 4;
+    std::chrono::seconds keepalive_interval{5}; // ping a client idle this long (once it asked)
+    unsigned keepalive_count = 5;               // drop it after this many unanswered pings
+};
+
+// Who a call came from, as the transport knows it.
+struct ClientInfo {
+    uint64_t id = 0;
+    bool readonly_socket = false; // accepted on a read-only listener
+    uid_t uid = static_cast<uid_t>(-1);
+    pid_t pid = 0;
+};
+
+// What the daemon plugs into the server.
+class CallHandler {
+public:
+    virtual ~CallHandler() = default;
+    // Runs one call on a worker thread; returns the reply payload, or the error to send.
+    virtual Result<std::string> handle_call(const ClientInfo& client, const MessageHeader& header,
+                                            std::string_view payload) = 0;
+    // The connection is gone (closed by the peer, dropped, or close_client()). Loop thread.
+    virtual void client_closed(uint64_t client_id) { (void)client_id; }
+};
+
+class RpcServer {
+public:
+    RpcServer(EventLoop& loop, CallHandler& handler, ServerLimits limits = {});
+    ~RpcServer();
+    RpcServer(const RpcServer&) = delete;
+    RpcServer& operator=(const RpcServer&) = delete;
+
+    // Listens on a unix socket at `path` (replacing a stale socket file) with file mode `mode`.
+    Status listen_unix(const std::string& path, mode_t mode, bool readonly);
+
+    // Sends a MESSAGE (an event) to a client, if it is still connected. Thread-safe.
+    void send_message(uint64_t client_id, uint32_t program, int32_t proc, std::string payload);
+    // Starts pinging this client when idle (it asked for keepalive). Thread-safe.
+    void enable_keepalive(uint64_t client_id);
+    // Closes a connection after what is queued for it has been written. Thread-safe.
+    void close_client(uint64_t client_id);
+
+    size_t client_count() const { return client_count_.load(); }
+
+private:
+    struct Client;
+    struct Listener {
+        UniqueFd fd;
+        std::string path;
+        bool readonly;
+    };
+
+    void on_accept(Listener& l);
+    void on_client_event(uint64_t id, uint32_t events);
+    void read_from(Client& c);
+    void process_input(Client& c);
+    bool handle_frame(Client& c, std::string_view frame);
+    void start_call(Client& c, const MessageHeader& h, std::string payload);
+    void queue_write(Client& c, std::string bytes);
+    void flush(Client& c);
+    void update_interest(Client& c);
+    void drop(uint64_t id, std::string_view why);
+    void keepalive_tick(uint64_t id);
+    Client* find(uint64_t id);
+
+    EventLoop& loop_;
+    CallHandler& handler_;
+    ServerLimits limits_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_; // loop thread only
+    uint64_t next_client_id_ = 1;
+    std::atomic<size_t> client_count_{0};
+    // Last: destroyed first, so no worker runs while the rest is torn down.
+    std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
+    ThreadPool workers_;
+};
+
+} // namespace virtd::rpc
