@@ -57,7 +57,7 @@ public:
 private:
     struct Timer {
         std::function<void()> fn;
-        std::chrono::milliseconds period; // zero for one-shot
+        std::chrono::milliseconds period{0}; // zero for one-shot
         Clock::time_point due;
     };
 

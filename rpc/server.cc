@@ -219,14 +219,14 @@ void RpcServer::start_call(Client& c, const MessageHeader& h, std::string payloa
             Client* c = find(id);
             if (!c) return;
             c->in_flight--;
-            queue_write(*c, std::move(frame));
+            queue_write(*c, frame);
             // Calls held back by the in-flight limit can go now.
             if ((c = find(id))) process_input(*c);
         });
     });
 }
 
-void RpcServer::queue_write(Client& c, std::string bytes) {
+void RpcServer::queue_write(Client& c, const std::string& bytes) {
     c.out.append(bytes);
     flush(c);
 }

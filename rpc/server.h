@@ -77,7 +77,7 @@ private:
     struct Listener {
         UniqueFd fd;
         std::string path;
-        bool readonly;
+        bool readonly = false;
     };
 
     void on_accept(Listener& l);
@@ -86,7 +86,7 @@ private:
     void process_input(Client& c);
     bool handle_frame(Client& c, std::string_view frame);
     void start_call(Client& c, const MessageHeader& h, std::string payload);
-    void queue_write(Client& c, std::string bytes);
+    void queue_write(Client& c, const std::string& bytes);
     void flush(Client& c);
     void update_interest(Client& c);
     void drop(uint64_t id, std::string_view why);
