@@ -7,7 +7,9 @@ RemoteError to_remote_error(const Error& e) {
     w.code = static_cast<int32_t>(e.code());
     w.domain = static_cast<int32_t>(e.domain());
     w.level = static_cast<int32_t>(e.level());
-    bool verbatim = e.domain() == ErrorDomain::Rpc;
+    // A message that already reads as a whole sentence with its summary is not prefixed again.
+    bool verbatim = e.domain() == ErrorDomain::Rpc ||
+                    std::string_view(e.message()).starts_with(error_code_summary(e.code()));
     w.message = verbatim ? e.message() : e.text();
     if (e.code() == ErrorCode::Rpc) {
         w.str1 = "%s";

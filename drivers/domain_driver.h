@@ -1,0 +1,80 @@
+// DomainDriver: what a hypervisor driver offers the daemon for domains. The RPC, D-Bus and CIM
+// front doors all call this one interface; the mock driver (drivers/mock) and the kvm driver
+// (drivers/kvm) implement it. Every method not overridden answers VIR_ERR_NO_SUPPORT.
+//
+// Thread safety: implementations are called from many worker threads at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "common/uuid.h"
+
+namespace virtd {
+
+// libvirt's virDomainState.
+enum class DomainState : int32_t {
+    NoState = 0,
+    Running = 1,
+    Blocked = 2,
+    Paused = 3,
+    Shutdown = 4,
+    Shutoff = 5,
+    Crashed = 6,
+    PmSuspended = 7,
+};
+
+// How clients name a domain: the id is -1 while it is not running.
+struct DomainRef {
+    std::string name;
+    Uuid uuid;
+    int32_t id = -1;
+
+    bool operator==(const DomainRef&) const = default;
+};
+
+struct DomainInfo {
+    DomainState state = DomainState::Shutoff;
+    uint64_t max_memory_kib = 0;
+    uint64_t memory_kib = 0;
+    uint16_t vcpus = 0;
+    uint64_t cpu_time_ns = 0;
+};
+
+// libvirt's virConnectListAllDomainsFlags that drivers filter on (0 = all).
+inline constexpr unsigned kListActive = 1;
+inline constexpr unsigned kListInactive = 2;
+inline constexpr unsigned kListPersistent = 4;
+inline constexpr unsigned kListTransient = 8;
+
+class DomainDriver {
+public:
+    virtual ~DomainDriver() = default;
+
+    virtual Result<DomainRef> define_xml(std::string_view xml);
+    virtual Result<DomainRef> create_xml(std::string_view xml, unsigned flags);
+    virtual Status undefine(const DomainRef& dom, unsigned flags);
+    virtual Result<std::vector<DomainRef>> list_all(unsigned flags);
+    virtual Result<DomainRef> lookup_by_name(std::string_view name);
+    virtual Result<DomainRef> lookup_by_uuid(const Uuid& uuid);
+    virtual Result<DomainRef> lookup_by_id(int32_t id);
+
+    virtual Result<DomainRef> start(const DomainRef& dom, unsigned flags);
+    virtual Status destroy(const DomainRef& dom, unsigned flags);
+    virtual Status shutdown(const DomainRef& dom, unsigned flags);
+    virtual Status suspend(const DomainRef& dom);
+    virtual Status resume(const DomainRef& dom);
+
+    virtual Result<std::string> get_xml(const DomainRef& dom, unsigned flags);
+    virtual Result<DomainInfo> get_info(const DomainRef& dom);
+    virtual Result<bool> is_active(const DomainRef& dom);
+    virtual Result<bool> is_persistent(const DomainRef& dom);
+};
+
+// The "this driver does not do that" error (VIR_ERR_NO_SUPPORT).
+Error driver_unsupported(std::string_view what);
+
+} // namespace virtd

@@ -1,0 +1,226 @@
+#include "drivers/mock/mock_domain_driver.h"
+
+namespace virtd {
+namespace {
+
+Error no_domain(std::string_view how, std::string_view what) {
+    return make_error(ErrorCode::NoDomain, ErrorDomain::Dom, "no domain with matching {} '{}'", how,
+                      what);
+}
+
+Error invalid(std::string_view what) {
+    return make_error(ErrorCode::OperationInvalid, ErrorDomain::Dom, "{}", what);
+}
+
+} // namespace
+
+MockDomainDriver::Domain* MockDomainDriver::find(const DomainRef& dom) {
+    auto it = domains_.find(dom.name);
+    if (it != domains_.end() && (dom.uuid.is_null() || it->second.def.uuid == dom.uuid))
+        return &it->second;
+    for (auto& [name, d] : domains_)
+        if (!dom.uuid.is_null() && d.def.uuid == dom.uuid) return &d;
+    return nullptr;
+}
+
+Result<MockDomainDriver::Domain*> MockDomainDriver::find_or_error(const DomainRef& dom) {
+    if (Domain* d = find(dom)) return d;
+    return no_domain("uuid", dom.uuid.format());
+}
+
+Result<MockDomainDriver::Domain*> MockDomainDriver::add(conf::DomainDef def, bool persistent) {
+    if (def.uuid.is_null()) def.uuid = Uuid::generate();
+    for (auto& [name, d] : domains_) {
+        if (name == def.name && d.def.uuid != def.uuid)
+            return make_error(ErrorCode::OperationFailed, ErrorDomain::Dom,
+                              "domain '{}' already exists with uuid {}", name, d.def.uuid.format());
+        if (name != def.name && d.def.uuid == def.uuid)
+            return make_error(ErrorCode::OperationFailed, ErrorDomain::Dom,
+                              "domain '{}' is already defined with uuid {}", name,
+                              def.uuid.format());
+    }
+    auto [it, inserted] = domains_.try_emplace(def.name);
+    Domain& d = it->second;
+    if (!inserted && d.active() && !persistent)
+        return make_error(ErrorCode::OperationInvalid, ErrorDomain::Dom,
+                          "domain '{}' is already active", def.name);
+    def.id.reset();
+    d.def = std::move(def);
+    d.persistent = inserted ? persistent : (d.persistent || persistent);
+    return &d;
+}
+
+Result<DomainRef> MockDomainDriver::define_xml(std::string_view xml) {
+    Result<conf::DomainDef> def = conf::DomainDef::parse(xml);
+    if (!def) return def.error();
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = add(std::move(*def), true);
+    if (!d) return d.error();
+    (*d)->persistent = true;
+    return (*d)->ref();
+}
+
+Result<DomainRef> MockDomainDriver::create_xml(std::string_view xml, unsigned) {
+    Result<conf::DomainDef> def = conf::DomainDef::parse(xml);
+    if (!def) return def.error();
+    std::lock_guard lock(mu_);
+    if (auto it = domains_.find(def->name); it != domains_.end() && it->second.active())
+        return invalid(fmt::format("domain '{}' is already running", def->name));
+    Result<Domain*> d = add(std::move(*def), false);
+    if (!d) return d.error();
+    start_locked(**d);
+    return (*d)->ref();
+}
+
+Status MockDomainDriver::undefine(const DomainRef& dom, unsigned) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    if (!(*d)->persistent) return invalid("cannot undefine transient domain");
+    if ((*d)->active())
+        (*d)->persistent = false; // it lives on until it stops
+    else
+        domains_.erase((*d)->def.name);
+    return {};
+}
+
+Result<std::vector<DomainRef>> MockDomainDriver::list_all(unsigned flags) {
+    std::lock_guard lock(mu_);
+    std::vector<DomainRef> out;
+    out.reserve(domains_.size());
+    for (const auto& [name, d] : domains_) {
+        if ((flags & (kListActive | kListInactive)) &&
+            !((flags & kListActive && d.active()) || (flags & kListInactive && !d.active())))
+            continue;
+        if ((flags & (kListPersistent | kListTransient)) &&
+            !((flags & kListPersistent && d.persistent) ||
+              (flags & kListTransient && !d.persistent)))
+            continue;
+        out.push_back(d.ref());
+    }
+    return out;
+}
+
+Result<DomainRef> MockDomainDriver::lookup_by_name(std::string_view name) {
+    std::lock_guard lock(mu_);
+    auto it = domains_.find(std::string(name));
+    if (it == domains_.end()) return no_domain("name", name);
+    return it->second.ref();
+}
+
+Result<DomainRef> MockDomainDriver::lookup_by_uuid(const Uuid& uuid) {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, d] : domains_)
+        if (d.def.uuid == uuid) return d.ref();
+    return no_domain("uuid", uuid.format());
+}
+
+Result<DomainRef> MockDomainDriver::lookup_by_id(int32_t id) {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, d] : domains_)
+        if (d.active() && d.id == id) return d.ref();
+    return no_domain("id", std::to_string(id));
+}
+
+void MockDomainDriver::start_locked(Domain& d) {
+    d.id = next_id_++;
+    d.state = DomainState::Running;
+    d.running_since = Clock::now();
+}
+
+void MockDomainDriver::stop_locked(Domain& d) {
+    if (d.state == DomainState::Running) d.cpu_time += Clock::now() - d.running_since;
+    if (!d.persistent) {
+        domains_.erase(d.def.name);
+        return;
+    }
+    d.id = -1;
+    d.state = DomainState::Shutoff;
+}
+
+Result<DomainRef> MockDomainDriver::start(const DomainRef& dom, unsigned) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    if ((*d)->active()) return invalid("domain is already running");
+    start_locked(**d);
+    return (*d)->ref();
+}
+
+Status MockDomainDriver::destroy(const DomainRef& dom, unsigned) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    if (!(*d)->active()) return invalid("domain is not running");
+    stop_locked(**d);
+    return {};
+}
+
+Status MockDomainDriver::shutdown(const DomainRef& dom, unsigned flags) {
+    // The mock guest always agrees to power off, at once.
+    return destroy(dom, flags);
+}
+
+Status MockDomainDriver::suspend(const DomainRef& dom) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    if (!(*d)->active()) return invalid("domain is not running");
+    if ((*d)->state == DomainState::Running) {
+        (*d)->cpu_time += Clock::now() - (*d)->running_since;
+        (*d)->state = DomainState::Paused;
+    }
+    return {};
+}
+
+Status MockDomainDriver::resume(const DomainRef& dom) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    if (!(*d)->active()) return invalid("domain is not running");
+    if ((*d)->state != DomainState::Paused) return invalid("domain is not paused");
+    (*d)->state = DomainState::Running;
+    (*d)->running_since = Clock::now();
+    return {};
+}
+
+Result<std::string> MockDomainDriver::get_xml(const DomainRef& dom, unsigned) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    conf::DomainDef def = (*d)->def;
+    if ((*d)->active()) def.id = (*d)->id;
+    return def.format();
+}
+
+Result<DomainInfo> MockDomainDriver::get_info(const DomainRef& dom) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    const conf::DomainDef& def = (*d)->def;
+    DomainInfo info;
+    info.state = (*d)->state;
+    info.max_memory_kib = def.memory / 1024;
+    info.memory_kib = def.current_memory.value_or(def.memory) / 1024;
+    info.vcpus = static_cast<uint16_t>(def.vcpu.current.value_or(def.vcpu.max));
+    std::chrono::nanoseconds cpu = (*d)->cpu_time;
+    if ((*d)->state == DomainState::Running) cpu += Clock::now() - (*d)->running_since;
+    info.cpu_time_ns = static_cast<uint64_t>(cpu.count());
+    return info;
+}
+
+Result<bool> MockDomainDriver::is_active(const DomainRef& dom) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    return (*d)->active();
+}
+
+Result<bool> MockDomainDriver::is_persistent(const DomainRef& dom) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    return (*d)->persistent;
+}
+
+} // namespace virtd

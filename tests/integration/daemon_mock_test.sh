@@ -1,0 +1,98 @@
+#!/bin/sh
+# The daemon with the mock driver, driven by stock virsh and python3-libvirt over its unix
+# sockets: domain lifecycle, error codes, the read-only socket, unsupported URIs.
+# usage: daemon_mock_test.sh VIRTD DATA_DIR
+set -u
+virtd=$1
+data=$2
+if ! command -v virsh >/dev/null 2>&1; then
+    echo "SKIP: virsh not installed (Debian package libvirt-clients)"
+    exit 77
+fi
+tmp=$(mktemp -d)
+"$virtd" --state "$tmp" --pid-file "$tmp/virtd.pid" 2>"$tmp/virtd.log" &
+daemon=$!
+cleanup() {
+    kill "$daemon" 2>/dev/null
+    wait "$daemon" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do [ -S "$tmp/run/virtd-sock" ] && break; sleep 0.05; done
+uri="mock+unix:///default?socket=$tmp/run/virtd-sock"
+ro="mock+unix:///default?socket=$tmp/run/virtd-sock-ro"
+fails=0
+check() {
+    desc=$1
+    shift
+    if "$@" >"$tmp/out" 2>&1; then echo "ok: $desc"; else
+        echo "FAIL: $desc"
+        cat "$tmp/out"
+        fails=$((fails + 1))
+    fi
+}
+has() { grep -q -- "$1" "$tmp/out"; }
+v() { virsh -q -c "$uri" "$@"; }
+
+check "define" v define "$data/xml/domain/valid/core-full.xml"
+check "list --all shows it shut off" sh -c "virsh -q -c '$uri' list --all | grep -E '^ *- +web1 +shut off'"
+check "start" v start web1
+check "list shows it running with id 1" sh -c "virsh -q -c '$uri' list | grep -E '^ *1 +web1 +running'"
+check "dumpxml of the running domain has its id" sh -c "virsh -c '$uri' dumpxml web1 | grep -q \"<domain type='kvm' id='1'>\""
+check "dominfo" sh -c "virsh -c '$uri' dominfo web1 | grep -E '^State: +running'"
+check "suspend" v suspend web1
+check "domstate paused" sh -c "virsh -c '$uri' domstate web1 | grep -qx paused"
+check "resume" v resume web1
+check "start twice is refused" sh -c "if virsh -c '$uri' start web1 >'$tmp/twice' 2>&1; then exit 1; fi; grep -qi 'already active' '$tmp/twice'"
+check "destroy" v destroy web1
+check "undefine" v undefine web1
+check "list --all is empty" sh -c "[ -z \"\$(virsh -q -c '$uri' list --all)\" ]"
+check "read-only socket refuses define" sh -c "virsh -c '$ro' define '$data/xml/domain/valid/core-minimal.xml' 2>&1 | grep -q 'read only access prevents'"
+check "read-only socket still lists" virsh -c "$ro" list --all
+check "kvm:///system is not served yet" sh -c "virsh -c 'kvm+unix:///system?socket=$tmp/run/virtd-sock' list 2>&1 | grep -q 'no connection driver available for kvm:///system'"
+check "invalid XML is refused with its line" sh -c "virsh -c '$uri' define '$data/xml/domain/invalid/core-bad-unit.xml' 2>&1 | grep -q \"line 4: memory: unknown unit 'MiBs'\""
+
+cat >"$tmp/client.py" <<'PY'
+import sys
+import libvirt
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+uri, xml_path = sys.argv[1], sys.argv[2]
+conn = libvirt.open(uri)
+try:
+    conn.lookupByName("nope")
+    sys.exit("lookup of a missing domain succeeded")
+except libvirt.libvirtError as e:
+    assert e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN, e.get_error_code()
+dom = conn.defineXML(open(xml_path).read())
+assert dom.name() == "tiny" and dom.ID() == -1 and not dom.isActive()
+dom.create()
+assert dom.isActive() and dom.ID() > 0
+state, maxmem, mem, vcpus, cputime = dom.info()
+assert state == libvirt.VIR_DOMAIN_RUNNING and maxmem == 65536 and vcpus == 1, dom.info()
+assert [d.name() for d in conn.listAllDomains()] == ["tiny"]
+assert conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE) == []
+dom.destroy()
+assert dom.info()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+try:
+    dom.destroy()
+    sys.exit("destroying a stopped domain succeeded")
+except libvirt.libvirtError as e:
+    assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID, e.get_error_code()
+dom.undefine()
+assert conn.listAllDomains() == []
+transient = conn.createXML(open(xml_path).read().replace("tiny", "burst"), 0)
+assert transient.isActive() and not transient.isPersistent()
+transient.destroy()
+assert conn.listAllDomains() == []
+conn.close()
+print("python3-libvirt: all assertions held")
+PY
+check "python3-libvirt lifecycle and error codes" /usr/bin/python3 "$tmp/client.py" "$uri" "$data/xml/domain/valid/core-minimal.xml"
+
+kill -TERM "$daemon"
+wait "$daemon"
+rc=$?
+check "SIGTERM stops the daemon cleanly (exit 0)" [ $rc -eq 0 ]
+check "pid file removed" [ ! -e "$tmp/virtd.pid" ]
+echo "$fails failures"
+[ $fails -eq 0 ]
