@@ -44,6 +44,30 @@ struct DomainInfo {
     uint64_t cpu_time_ns = 0;
 };
 
+// A lifecycle event, in libvirt's numbers (virDomainEventType and its per-type detail).
+struct DomainEvent {
+    DomainRef dom;
+    int32_t event = 0;
+    int32_t detail = 0;
+};
+
+// Event numbers the drivers emit.
+namespace domain_event {
+inline constexpr int32_t kDefined = 0;   // detail 0 added, 1 updated
+inline constexpr int32_t kUndefined = 1; // detail 0 removed
+inline constexpr int32_t kStarted = 2;   // detail 0 booted
+inline constexpr int32_t kSuspended = 3; // detail 0 paused
+inline constexpr int32_t kResumed = 4;   // detail 0 unpaused
+inline constexpr int32_t kStopped = 5;   // detail 0 shutdown, 1 destroyed
+} // namespace domain_event
+
+// Where a driver reports events. Called from the driver's threads; must be thread-safe.
+class DomainEventSink {
+public:
+    virtual ~DomainEventSink() = default;
+    virtual void domain_event(const DomainEvent& e) = 0;
+};
+
 // libvirt's virConnectListAllDomainsFlags that drivers filter on (0 = all).
 inline constexpr unsigned kListActive = 1;
 inline constexpr unsigned kListInactive = 2;
@@ -72,6 +96,17 @@ public:
     virtual Result<DomainInfo> get_info(const DomainRef& dom);
     virtual Result<bool> is_active(const DomainRef& dom);
     virtual Result<bool> is_persistent(const DomainRef& dom);
+
+    // Where lifecycle events go; set once before the driver is used.
+    void set_event_sink(DomainEventSink* sink) { sink_ = sink; }
+
+protected:
+    void emit(const DomainRef& dom, int32_t event, int32_t detail) {
+        if (sink_) sink_->domain_event({dom, event, detail});
+    }
+
+private:
+    DomainEventSink* sink_ = nullptr;
 };
 
 // The "this driver does not do that" error (VIR_ERR_NO_SUPPORT).

@@ -84,9 +84,14 @@ int main(int argc, char** argv) {
 
     EventLoop loop;
     MockDomainDriver mock_domains;
-    RemoteProcedures procedures(mock_domains);
+    // The server calls the procedures, which send events through the server: the dispatcher
+    // learns the server once both exist.
+    EventDispatcher events(nullptr);
+    RemoteProcedures procedures(mock_domains, events);
     rpc::RpcServer server(loop, procedures);
+    events.set_server(&server);
     procedures.set_server(&server);
+    mock_domains.set_event_sink(&events);
 
     std::string rw = path_join(run_dir, "virtd-sock");
     std::string ro = path_join(run_dir, "virtd-sock-ro");

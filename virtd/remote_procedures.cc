@@ -9,6 +9,7 @@ constexpr std::string_view kMockUri = "mock:///default";
 
 // Feature numbers clients ask about (libvirt's VIR_DRV_FEATURE_*).
 constexpr int32_t kFeatureKeepalive = 10;
+constexpr int32_t kFeatureEventCallback = 14;
 constexpr int32_t kFeatureCloseCallback = 15;
 
 DomainRef to_ref(const rpc::NonnullDomain& d) {
@@ -32,6 +33,7 @@ RemoteProcedures::Connection RemoteProcedures::connection(uint64_t id) {
 }
 
 void RemoteProcedures::client_closed(uint64_t client_id) {
+    events_.client_closed(client_id);
     std::lock_guard lock(mu_);
     connections_.erase(client_id);
 }
@@ -88,7 +90,8 @@ RemoteProcedures::connect_supports_feature(const rpc::CallContext& ctx,
         if (server_) server_->enable_keepalive(ctx.client_id);
         return rpc::ConnectSupportsFeatureRet{1};
     }
-    return rpc::ConnectSupportsFeatureRet{a.feature == kFeatureCloseCallback ? 1 : 0};
+    bool yes = a.feature == kFeatureCloseCallback || a.feature == kFeatureEventCallback;
+    return rpc::ConnectSupportsFeatureRet{yes ? 1 : 0};
 }
 
 Status RemoteProcedures::connect_register_close_callback(const rpc::CallContext&) {
@@ -128,6 +131,32 @@ Result<rpc::ConnectIsSecureRet> RemoteProcedures::connect_is_secure(const rpc::C
 
 Result<rpc::ConnectIsAliveRet> RemoteProcedures::connect_is_alive(const rpc::CallContext&) {
     return rpc::ConnectIsAliveRet{1};
+}
+
+// ---- events ------------------------------------------------------------------------------------
+
+Result<rpc::ConnectDomainEventCallbackRegisterAnyRet>
+RemoteProcedures::connect_domain_event_callback_register_any(
+    const rpc::CallContext& ctx, const rpc::ConnectDomainEventCallbackRegisterAnyArgs& a) {
+    std::optional<Uuid> only;
+    if (a.dom) only = Uuid(a.dom->uuid);
+    return rpc::ConnectDomainEventCallbackRegisterAnyRet{
+        events_.add_callback(ctx.client_id, a.event_id, only)};
+}
+
+Status RemoteProcedures::connect_domain_event_callback_deregister_any(
+    const rpc::CallContext& ctx, const rpc::ConnectDomainEventCallbackDeregisterAnyArgs& a) {
+    return events_.remove_callback(ctx.client_id, a.callback_id);
+}
+
+Status RemoteProcedures::connect_domain_event_register_any(
+    const rpc::CallContext& ctx, const rpc::ConnectDomainEventRegisterAnyArgs& a) {
+    return events_.add_legacy(ctx.client_id, a.event_id);
+}
+
+Status RemoteProcedures::connect_domain_event_deregister_any(
+    const rpc::CallContext& ctx, const rpc::ConnectDomainEventDeregisterAnyArgs& a) {
+    return events_.remove_legacy(ctx.client_id, a.event_id);
 }
 
 // ---- domains -----------------------------------------------------------------------------------

@@ -12,14 +12,16 @@
 #include "drivers/domain_driver.h"
 #include "rpc/remote_protocol.h"
 #include "rpc/server.h"
+#include "virtd/events.h"
 
 namespace virtd {
 
 class RemoteProcedures : public rpc::RemoteHandlers, public rpc::CallHandler {
 public:
-    // `domains` serves mock:///default; it must outlive this object.
-    explicit RemoteProcedures(DomainDriver& domains)
-        : domains_(domains) {}
+    // `domains` serves mock:///default; both must outlive this object.
+    RemoteProcedures(DomainDriver& domains, EventDispatcher& events)
+        : domains_(domains)
+        , events_(events) {}
     // Keepalive needs the server; set before serving.
     void set_server(rpc::RpcServer* server) { server_ = server; }
 
@@ -45,6 +47,21 @@ public:
     Result<rpc::ConnectGetUriRet> connect_get_uri(const rpc::CallContext& ctx) override;
     Result<rpc::ConnectIsSecureRet> connect_is_secure(const rpc::CallContext& ctx) override;
     Result<rpc::ConnectIsAliveRet> connect_is_alive(const rpc::CallContext& ctx) override;
+
+    // events
+    Result<rpc::ConnectDomainEventCallbackRegisterAnyRet>
+    connect_domain_event_callback_register_any(
+        const rpc::CallContext& ctx,
+        const rpc::ConnectDomainEventCallbackRegisterAnyArgs& a) override;
+    Status connect_domain_event_callback_deregister_any(
+        const rpc::CallContext& ctx,
+        const rpc::ConnectDomainEventCallbackDeregisterAnyArgs& a) override;
+    Status
+    connect_domain_event_register_any(const rpc::CallContext& ctx,
+                                      const rpc::ConnectDomainEventRegisterAnyArgs& a) override;
+    Status
+    connect_domain_event_deregister_any(const rpc::CallContext& ctx,
+                                        const rpc::ConnectDomainEventDeregisterAnyArgs& a) override;
 
     // domains
     Result<rpc::DomainDefineXmlRet> domain_define_xml(const rpc::CallContext& ctx,
@@ -105,6 +122,7 @@ private:
     Connection connection(uint64_t id);
 
     DomainDriver& domains_;
+    EventDispatcher& events_;
     rpc::RpcServer* server_ = nullptr;
     std::mutex mu_;
     std::unordered_map<uint64_t, Connection> connections_; // guarded by mu_

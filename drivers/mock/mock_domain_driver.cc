@@ -54,9 +54,11 @@ Result<DomainRef> MockDomainDriver::define_xml(std::string_view xml) {
     Result<conf::DomainDef> def = conf::DomainDef::parse(xml);
     if (!def) return def.error();
     std::lock_guard lock(mu_);
+    bool existed = domains_.count(def->name) != 0;
     Result<Domain*> d = add(std::move(*def), true);
     if (!d) return d.error();
     (*d)->persistent = true;
+    emit((*d)->ref(), domain_event::kDefined, existed ? 1 : 0);
     return (*d)->ref();
 }
 
@@ -69,6 +71,7 @@ Result<DomainRef> MockDomainDriver::create_xml(std::string_view xml, unsigned) {
     Result<Domain*> d = add(std::move(*def), false);
     if (!d) return d.error();
     start_locked(**d);
+    emit((*d)->ref(), domain_event::kStarted, 0);
     return (*d)->ref();
 }
 
@@ -77,6 +80,7 @@ Status MockDomainDriver::undefine(const DomainRef& dom, unsigned) {
     Result<Domain*> d = find_or_error(dom);
     if (!d) return d.error();
     if (!(*d)->persistent) return invalid("cannot undefine transient domain");
+    emit((*d)->ref(), domain_event::kUndefined, 0);
     if ((*d)->active())
         (*d)->persistent = false; // it lives on until it stops
     else
@@ -144,21 +148,29 @@ Result<DomainRef> MockDomainDriver::start(const DomainRef& dom, unsigned) {
     if (!d) return d.error();
     if ((*d)->active()) return invalid("domain is already running");
     start_locked(**d);
+    emit((*d)->ref(), domain_event::kStarted, 0);
     return (*d)->ref();
 }
 
-Status MockDomainDriver::destroy(const DomainRef& dom, unsigned) {
+Status MockDomainDriver::stop(const DomainRef& dom, int32_t detail) {
     std::lock_guard lock(mu_);
     Result<Domain*> d = find_or_error(dom);
     if (!d) return d.error();
     if (!(*d)->active()) return invalid("domain is not running");
+    DomainRef stopped = (*d)->ref();
+    stopped.id = -1;
     stop_locked(**d);
+    emit(stopped, domain_event::kStopped, detail);
     return {};
 }
 
-Status MockDomainDriver::shutdown(const DomainRef& dom, unsigned flags) {
-    // The mock guest always agrees to power off, at once.
-    return destroy(dom, flags);
+Status MockDomainDriver::destroy(const DomainRef& dom, unsigned) {
+    return stop(dom, 1);
+}
+
+// The mock guest always agrees to power off, at once.
+Status MockDomainDriver::shutdown(const DomainRef& dom, unsigned) {
+    return stop(dom, 0);
 }
 
 Status MockDomainDriver::suspend(const DomainRef& dom) {
@@ -169,6 +181,7 @@ Status MockDomainDriver::suspend(const DomainRef& dom) {
     if ((*d)->state == DomainState::Running) {
         (*d)->cpu_time += Clock::now() - (*d)->running_since;
         (*d)->state = DomainState::Paused;
+        emit((*d)->ref(), domain_event::kSuspended, 0);
     }
     return {};
 }
@@ -181,6 +194,7 @@ Status MockDomainDriver::resume(const DomainRef& dom) {
     if ((*d)->state != DomainState::Paused) return invalid("domain is not paused");
     (*d)->state = DomainState::Running;
     (*d)->running_since = Clock::now();
+    emit((*d)->ref(), domain_event::kResumed, 0);
     return {};
 }
 

@@ -48,6 +48,9 @@ private:
         DomainRef ref() const { return {def.name, def.uuid, id}; }
     };
 
+    // destroy and shutdown: `detail` is the STOPPED event's (0 shutdown, 1 destroyed).
+    Status stop(const DomainRef& dom, int32_t detail);
+
     // All below: mu_ held.
     Domain* find(const DomainRef& dom);
     Result<Domain*> find_or_error(const DomainRef& dom);

@@ -89,6 +89,40 @@ print("python3-libvirt: all assertions held")
 PY
 check "python3-libvirt lifecycle and error codes" /usr/bin/python3 "$tmp/client.py" "$uri" "$data/xml/domain/valid/core-minimal.xml"
 
+cat >"$tmp/events.py" <<'PY'
+import sys, threading, time
+import libvirt
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+libvirt.virEventRegisterDefaultImpl()
+uri, xml_path = sys.argv[1], sys.argv[2]
+conn = libvirt.open(uri)
+def run_loop():
+    while True:
+        libvirt.virEventRunDefaultImpl()
+threading.Thread(target=run_loop, daemon=True).start()
+seen = []
+def lifecycle(conn, dom, event, detail, opaque):
+    seen.append((dom.name(), event, detail))
+cb = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle, None)
+# A second connection does the work, as another tool would.
+other = libvirt.open(uri)
+dom = other.defineXML(open(xml_path).read().replace("tiny", "evented"))
+dom.create(); dom.suspend(); dom.resume(); dom.destroy(); dom.undefine()
+E = libvirt
+want = [("evented", E.VIR_DOMAIN_EVENT_DEFINED, 0), ("evented", E.VIR_DOMAIN_EVENT_STARTED, 0),
+        ("evented", E.VIR_DOMAIN_EVENT_SUSPENDED, 0), ("evented", E.VIR_DOMAIN_EVENT_RESUMED, 0),
+        ("evented", E.VIR_DOMAIN_EVENT_STOPPED, 1), ("evented", E.VIR_DOMAIN_EVENT_UNDEFINED, 0)]
+deadline = time.time() + 10
+while len(seen) < len(want) and time.time() < deadline:
+    time.sleep(0.02)
+assert seen == want, seen
+conn.domainEventDeregisterAny(cb)
+other.close()
+conn.close()
+print("events received:", len(seen))
+PY
+check "python3-libvirt receives lifecycle events" /usr/bin/python3 "$tmp/events.py" "$uri" "$data/xml/domain/valid/core-minimal.xml"
+
 kill -TERM "$daemon"
 wait "$daemon"
 rc=$?
