@@ -55,4 +55,11 @@ Result<bool> DomainDriver::is_persistent(const DomainRef&) {
     return driver_unsupported("domain persistence");
 }
 
+Result<bool> DomainDriver::get_autostart(const DomainRef&) {
+    return driver_unsupported("domain autostart");
+}
+Status DomainDriver::set_autostart(const DomainRef&, bool) {
+    return driver_unsupported("domain autostart");
+}
+
 } // namespace virtd

@@ -96,6 +96,8 @@ public:
     virtual Result<DomainInfo> get_info(const DomainRef& dom);
     virtual Result<bool> is_active(const DomainRef& dom);
     virtual Result<bool> is_persistent(const DomainRef& dom);
+    virtual Result<bool> get_autostart(const DomainRef& dom);
+    virtual Status set_autostart(const DomainRef& dom, bool autostart);
 
     // Where lifecycle events go; set once before the driver is used.
     void set_event_sink(DomainEventSink* sink) { sink_ = sink; }

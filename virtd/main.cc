@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     UniqueFd sigfd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
 
     EventLoop loop;
-    MockDomainDriver mock_domains;
+    MockDomainDriver mock_domains(opt.state_dir);
     // The server calls the procedures, which send events through the server: the dispatcher
     // learns the server once both exist.
     EventDispatcher events(nullptr);

@@ -298,6 +298,19 @@ RemoteProcedures::domain_is_persistent(const rpc::CallContext&,
     return rpc::DomainIsPersistentRet{*r ? 1 : 0};
 }
 
+Result<rpc::DomainGetAutostartRet>
+RemoteProcedures::domain_get_autostart(const rpc::CallContext&,
+                                       const rpc::DomainGetAutostartArgs& a) {
+    Result<bool> r = domains_.get_autostart(to_ref(a.dom));
+    if (!r) return r.error();
+    return rpc::DomainGetAutostartRet{*r ? 1 : 0};
+}
+
+Status RemoteProcedures::domain_set_autostart(const rpc::CallContext&,
+                                              const rpc::DomainSetAutostartArgs& a) {
+    return domains_.set_autostart(to_ref(a.dom), a.autostart != 0);
+}
+
 Result<rpc::DomainGetOsTypeRet>
 RemoteProcedures::domain_get_os_type(const rpc::CallContext&, const rpc::DomainGetOsTypeArgs& a) {
     Result<bool> exists = domains_.is_active(to_ref(a.dom));

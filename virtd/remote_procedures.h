@@ -108,6 +108,11 @@ public:
     Result<rpc::DomainIsPersistentRet>
     domain_is_persistent(const rpc::CallContext& ctx,
                          const rpc::DomainIsPersistentArgs& a) override;
+    Result<rpc::DomainGetAutostartRet>
+    domain_get_autostart(const rpc::CallContext& ctx,
+                         const rpc::DomainGetAutostartArgs& a) override;
+    Status domain_set_autostart(const rpc::CallContext& ctx,
+                                const rpc::DomainSetAutostartArgs& a) override;
     Result<rpc::DomainGetOsTypeRet> domain_get_os_type(const rpc::CallContext& ctx,
                                                        const rpc::DomainGetOsTypeArgs& a) override;
 

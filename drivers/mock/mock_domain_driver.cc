@@ -1,5 +1,11 @@
 #include "drivers/mock/mock_domain_driver.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "common/log.h"
+
 namespace virtd {
 namespace {
 
@@ -13,6 +19,61 @@ Error invalid(std::string_view what) {
 }
 
 } // namespace
+
+MockDomainDriver::MockDomainDriver(std::string state_dir)
+    : dir_(state_dir.empty() ? "" : path_join(state_dir, "mock/domains")) {
+    if (dir_.empty()) return;
+    if (Status s = make_dirs(dir_, 0700); !s)
+        log::error("mock", "cannot keep definitions: {}", s.error().message());
+    std::lock_guard lock(mu_);
+    load();
+}
+
+std::string MockDomainDriver::file_of(const std::string& name, const char* suffix) const {
+    return path_join(dir_, name + suffix);
+}
+
+void MockDomainDriver::load() {
+    DIR* d = opendir(dir_.c_str());
+    if (!d) return;
+    std::vector<std::string> files;
+    while (dirent* e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name.size() > 4 && name.ends_with(".xml")) files.push_back(name);
+    }
+    closedir(d);
+    for (const std::string& file : files) {
+        std::string path = path_join(dir_, file);
+        Result<std::string> text = read_file(path);
+        Result<conf::DomainDef> def =
+            text ? conf::DomainDef::parse(*text) : Result<conf::DomainDef>(text.error());
+        if (!def) {
+            // Kept on disk untouched: a definition is never lost to a bad read.
+            log::error("mock", "skipping '{}': {}", path, def.error().message());
+            continue;
+        }
+        Domain& dom = domains_[def->name];
+        dom.def = std::move(*def);
+        dom.persistent = true;
+        dom.autostart = access(file_of(dom.def.name, ".autostart").c_str(), F_OK) == 0;
+        if (dom.autostart) start_locked(dom);
+    }
+}
+
+Status MockDomainDriver::save(const Domain& d) {
+    if (dir_.empty()) return {};
+    if (Status s = write_file_atomic(file_of(d.def.name, ".xml"), d.def.format()); !s) return s;
+    std::string mark = file_of(d.def.name, ".autostart");
+    if (d.autostart) return write_file_atomic(mark, "");
+    unlink(mark.c_str());
+    return {};
+}
+
+void MockDomainDriver::forget(const std::string& name) {
+    if (dir_.empty()) return;
+    unlink(file_of(name, ".xml").c_str());
+    unlink(file_of(name, ".autostart").c_str());
+}
 
 MockDomainDriver::Domain* MockDomainDriver::find(const DomainRef& dom) {
     auto it = domains_.find(dom.name);
@@ -58,6 +119,7 @@ Result<DomainRef> MockDomainDriver::define_xml(std::string_view xml) {
     Result<Domain*> d = add(std::move(*def), true);
     if (!d) return d.error();
     (*d)->persistent = true;
+    if (Status s = save(**d); !s) return s.error();
     emit((*d)->ref(), domain_event::kDefined, existed ? 1 : 0);
     return (*d)->ref();
 }
@@ -81,6 +143,8 @@ Status MockDomainDriver::undefine(const DomainRef& dom, unsigned) {
     if (!d) return d.error();
     if (!(*d)->persistent) return invalid("cannot undefine transient domain");
     emit((*d)->ref(), domain_event::kUndefined, 0);
+    forget((*d)->def.name);
+    (*d)->autostart = false;
     if ((*d)->active())
         (*d)->persistent = false; // it lives on until it stops
     else
@@ -228,6 +292,22 @@ Result<bool> MockDomainDriver::is_active(const DomainRef& dom) {
     Result<Domain*> d = find_or_error(dom);
     if (!d) return d.error();
     return (*d)->active();
+}
+
+Result<bool> MockDomainDriver::get_autostart(const DomainRef& dom) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    return (*d)->autostart;
+}
+
+Status MockDomainDriver::set_autostart(const DomainRef& dom, bool autostart) {
+    std::lock_guard lock(mu_);
+    Result<Domain*> d = find_or_error(dom);
+    if (!d) return d.error();
+    if (!(*d)->persistent) return invalid("cannot set autostart for transient domain");
+    (*d)->autostart = autostart;
+    return save(**d);
 }
 
 Result<bool> MockDomainDriver::is_persistent(const DomainRef& dom) {

@@ -2,6 +2,10 @@
 // state machine (defined, running, paused, shut off; persistent and transient) and no guests
 // behind it. Tests and benchmarks use it to exercise the management plane alone.
 //
+// With a state directory, persistent definitions and autostart marks are kept under
+// STATE/mock/domains (written atomically) and reloaded, and autostarted, at construction; the
+// mock guests themselves do not survive a restart.
+//
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -17,6 +21,9 @@ namespace virtd {
 
 class MockDomainDriver : public DomainDriver {
 public:
+    // `state_dir` empty: nothing is written anywhere.
+    explicit MockDomainDriver(std::string state_dir = "");
+
     Result<DomainRef> define_xml(std::string_view xml) override;
     Result<DomainRef> create_xml(std::string_view xml, unsigned flags) override;
     Status undefine(const DomainRef& dom, unsigned flags) override;
@@ -33,12 +40,15 @@ public:
     Result<DomainInfo> get_info(const DomainRef& dom) override;
     Result<bool> is_active(const DomainRef& dom) override;
     Result<bool> is_persistent(const DomainRef& dom) override;
+    Result<bool> get_autostart(const DomainRef& dom) override;
+    Status set_autostart(const DomainRef& dom, bool autostart) override;
 
 private:
     using Clock = std::chrono::steady_clock;
     struct Domain {
         conf::DomainDef def;
         bool persistent = true;
+        bool autostart = false;
         DomainState state = DomainState::Shutoff;
         int32_t id = -1;
         std::chrono::nanoseconds cpu_time{0}; // accumulated while running
@@ -57,7 +67,12 @@ private:
     Result<Domain*> add(conf::DomainDef def, bool persistent);
     void start_locked(Domain& d);
     void stop_locked(Domain& d);
+    void load();
+    Status save(const Domain& d);
+    void forget(const std::string& name);
+    std::string file_of(const std::string& name, const char* suffix) const;
 
+    const std::string dir_; // where definitions live; empty when nothing is kept
     std::mutex mu_;
     std::map<std::string, Domain> domains_; // by name; guarded by mu_
     int32_t next_id_ = 1;                   // guarded by mu_

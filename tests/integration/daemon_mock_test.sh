@@ -123,6 +123,22 @@ print("events received:", len(seen))
 PY
 check "python3-libvirt receives lifecycle events" /usr/bin/python3 "$tmp/events.py" "$uri" "$data/xml/domain/valid/core-minimal.xml"
 
+sed 's/tiny/keeper/' "$data/xml/domain/valid/core-minimal.xml" >"$tmp/keeper.xml"
+sed 's/tiny/auto/' "$data/xml/domain/valid/core-minimal.xml" >"$tmp/auto.xml"
+check "define keeper" v define "$tmp/keeper.xml"
+check "define auto" v define "$tmp/auto.xml"
+check "autostart auto" v autostart auto
+check "dominfo shows autostart" sh -c "virsh -c '$uri' dominfo auto | grep -E '^Autostart: +enable'"
+kill -TERM "$daemon"
+wait "$daemon"
+"$virtd" --state "$tmp" --pid-file "$tmp/virtd.pid" 2>>"$tmp/virtd.log" &
+daemon=$!
+for _ in $(seq 100); do [ -S "$tmp/run/virtd-sock" ] && virsh -q -c "$uri" uri >/dev/null 2>&1 && break; sleep 0.05; done
+check "after a restart the persistent definitions are back" sh -c "virsh -q -c '$uri' list --all | grep -E '^ *- +keeper +shut off'"
+check "and the autostart domain is running" sh -c "virsh -q -c '$uri' list | grep -E 'auto +running'"
+check "its definition is unchanged" sh -c "virsh -c '$uri' dumpxml keeper | grep -q '<memory unit=.KiB.>65536</memory>'"
+check "undefine removes it from disk" sh -c "virsh -q -c '$uri' undefine keeper && [ ! -e '$tmp/mock/domains/keeper.xml' ]"
+
 kill -TERM "$daemon"
 wait "$daemon"
 rc=$?

@@ -1,6 +1,10 @@
+#include <cstdlib>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include "common/file.h"
 #include "drivers/mock/mock_domain_driver.h"
 
 namespace virtd {
@@ -84,6 +88,56 @@ TEST(MockDomainDriver, ListFiltersByStateAndPersistence) {
     EXPECT_EQ(d.list_all(kListActive)->front().name, "b");
     EXPECT_EQ(d.list_all(kListInactive)->size(), 2u);
     EXPECT_EQ(d.list_all(kListTransient)->size(), 0u);
+}
+
+class TempDir {
+public:
+    TempDir() {
+        char t[] = "/tmp/virtd-mock-XXXXXX";
+        path_ = mkdtemp(t);
+    }
+    ~TempDir() { (void)std::system(("rm -rf " + path_).c_str()); }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+TEST(MockDomainDriver, DefinitionsSurviveInTheStateDirectory) {
+    TempDir dir;
+    {
+        MockDomainDriver d(dir.path());
+        ASSERT_TRUE(d.define_xml(kXml).ok());
+        std::string other(kXml);
+        other.replace(other.find("web1"), 4, "db1");
+        Result<DomainRef> db = d.define_xml(other);
+        ASSERT_TRUE(d.set_autostart(*db, true).ok());
+        ASSERT_TRUE(d.start(*d.lookup_by_name("web1"), 0).ok());
+    }
+    // A definition that no longer parses is skipped, and left on disk.
+    std::string broken = dir.path() + "/mock/domains/broken.xml";
+    ASSERT_TRUE(write_file_atomic(broken, "<domain type='kvm'>").ok());
+
+    MockDomainDriver again(dir.path());
+    Result<DomainRef> web = again.lookup_by_name("web1");
+    ASSERT_TRUE(web.ok());
+    EXPECT_EQ(web->id, -1); // mock guests do not survive; their definitions do
+    Result<DomainRef> db = again.lookup_by_name("db1");
+    ASSERT_TRUE(db.ok());
+    EXPECT_GT(db->id, 0); // autostarted
+    EXPECT_TRUE(*again.get_autostart(*db));
+    EXPECT_EQ(again.list_all(0)->size(), 2u);
+    EXPECT_TRUE(read_file(broken).ok());
+
+    ASSERT_TRUE(again.undefine(*web, 0).ok());
+    EXPECT_FALSE(read_file(dir.path() + "/mock/domains/web1.xml").ok());
+    EXPECT_EQ(MockDomainDriver(dir.path()).list_all(0)->size(), 1u);
+}
+
+TEST(MockDomainDriver, TransientDomainsHaveNoAutostart) {
+    MockDomainDriver d;
+    Result<DomainRef> t = d.create_xml(kXml, 0);
+    EXPECT_EQ(d.set_autostart(*t, true).error().code(), ErrorCode::OperationInvalid);
 }
 
 } // namespace
