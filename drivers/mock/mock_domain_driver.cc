@@ -20,7 +20,7 @@ Error invalid(std::string_view what) {
 
 } // namespace
 
-MockDomainDriver::MockDomainDriver(std::string state_dir)
+MockDomainDriver::MockDomainDriver(const std::string& state_dir)
     : dir_(state_dir.empty() ? "" : path_join(state_dir, "mock/domains")) {
     if (dir_.empty()) return;
     if (Status s = make_dirs(dir_, 0700); !s)

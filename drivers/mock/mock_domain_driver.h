@@ -22,7 +22,7 @@ namespace virtd {
 class MockDomainDriver : public DomainDriver {
 public:
     // `state_dir` empty: nothing is written anywhere.
-    explicit MockDomainDriver(std::string state_dir = "");
+    explicit MockDomainDriver(const std::string& state_dir = "");
 
     Result<DomainRef> define_xml(std::string_view xml) override;
     Result<DomainRef> create_xml(std::string_view xml, unsigned flags) override;
