@@ -8,6 +8,7 @@ namespace virtd::rpc {
 struct CallContext {
     uint64_t client_id = 0; // unique per connection for the life of the server
     bool readonly = false;  // the client came in through the read-only socket or asked for RO
+    bool secure = true;     // a local unix socket (later: TLS); plain TCP is not
 };
 
 // Flags in ProcedureInfo, from the attributes in remote_protocol.def.

@@ -3,7 +3,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -61,7 +64,7 @@ RpcServer::~RpcServer() {
         loop_.remove_fd(c->fd.get());
     for (auto& l : listeners_) {
         loop_.remove_fd(l->fd.get());
-        ::unlink(l->path.c_str());
+        if (l->unix_socket) ::unlink(l->path.c_str());
     }
 }
 
@@ -85,12 +88,48 @@ Status RpcServer::listen_unix(const std::string& path, mode_t mode, bool readonl
         return system_error(ErrorDomain::Rpc, errno, fmt::format("listening on '{}'", path));
     l->path = path;
     l->readonly = readonly;
+    l->unix_socket = true;
     Listener* raw = l.get();
     if (Status s = loop_.add_fd(raw->fd.get(), EPOLLIN, [this, raw](uint32_t) { on_accept(*raw); });
         !s)
         return s;
     listeners_.push_back(std::move(l));
     return {};
+}
+
+Result<uint16_t> RpcServer::listen_tcp(const std::string& address, const std::string& port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* res = nullptr;
+    if (int rc = getaddrinfo(address.c_str(), port.c_str(), &hints, &res); rc != 0)
+        return make_error(ErrorCode::SystemError, ErrorDomain::Rpc, "cannot resolve '{}:{}': {}",
+                          address, port, gai_strerror(rc));
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
+    auto l = std::make_unique<Listener>();
+    l->fd = UniqueFd(::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!l->fd) return system_error(ErrorDomain::Rpc, errno, "creating a TCP socket");
+    int one = 1;
+    ::setsockopt(l->fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    std::string where = fmt::format("{}:{}", address, port);
+    if (::bind(l->fd.get(), res->ai_addr, res->ai_addrlen) < 0)
+        return system_error(ErrorDomain::Rpc, errno, fmt::format("binding to {}", where));
+    if (::listen(l->fd.get(), 128) < 0)
+        return system_error(ErrorDomain::Rpc, errno, fmt::format("listening on {}", where));
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(l->fd.get(), reinterpret_cast<sockaddr*>(&bound), &len);
+    uint16_t bound_port =
+        ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    l->path = where;
+    Listener* raw = l.get();
+    if (Status s = loop_.add_fd(raw->fd.get(), EPOLLIN, [this, raw](uint32_t) { on_accept(*raw); });
+        !s)
+        return s.error();
+    listeners_.push_back(std::move(l));
+    return bound_port;
 }
 
 void RpcServer::on_accept(Listener& l) {
@@ -105,6 +144,7 @@ void RpcServer::on_accept(Listener& l) {
         auto c = std::make_unique<Client>();
         c->info.id = next_client_id_++;
         c->info.readonly_socket = l.readonly;
+        c->info.local = l.unix_socket;
         ucred cred{};
         socklen_t len = sizeof cred;
         if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {

@@ -38,6 +38,7 @@ struct ServerLimits {
 struct ClientInfo {
     uint64_t id = 0;
     bool readonly_socket = false; // accepted on a read-only listener
+    bool local = false;           // accepted on a unix socket
     uid_t uid = static_cast<uid_t>(-1);
     pid_t pid = 0;
 };
@@ -62,6 +63,9 @@ public:
 
     // Listens on a unix socket at `path` (replacing a stale socket file) with file mode `mode`.
     Status listen_unix(const std::string& path, mode_t mode, bool readonly);
+    // Listens on TCP `address`:`port` (numeric host or name; port "0" picks a free one).
+    // Returns the port actually bound.
+    Result<uint16_t> listen_tcp(const std::string& address, const std::string& port);
 
     // Sends a MESSAGE (an event) to a client, if it is still connected. Thread-safe.
     void send_message(uint64_t client_id, uint32_t program, int32_t proc, std::string payload);
@@ -76,8 +80,9 @@ private:
     struct Client;
     struct Listener {
         UniqueFd fd;
-        std::string path;
+        std::string path; // the unix socket file, or "address:port" for TCP
         bool readonly = false;
+        bool unix_socket = false; // its file is removed when the server goes
     };
 
     void on_accept(Listener& l);

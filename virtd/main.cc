@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "drivers/mock/mock_domain_driver.h"
 #include "rpc/server.h"
+#include "virtd/config.h"
 #include "virtd/remote_procedures.h"
 
 namespace {
@@ -21,13 +22,20 @@ namespace {
 struct Options {
     std::string state_dir; // empty: system mode
     std::string pid_file;
+    std::string config;  // empty: STATE/virtd.conf or /etc/virtd/virtd.conf when present
+    bool listen = false; // --listen: also listen on TCP (listen_tcp)
 };
 
 void usage(FILE* out) {
-    fmt::print(out, "usage: virtd [--state DIR] [--pid-file FILE] [--foreground]\n"
-                    "  --state DIR      keep everything (definitions, sockets) under DIR\n"
-                    "  --pid-file FILE  write the daemon's pid to FILE\n"
-                    "  --foreground     stay attached to the terminal (the default for now)\n");
+    fmt::print(out,
+               "usage: virtd [--state DIR] [--config FILE] [--listen] [--pid-file FILE]\n"
+               "             [--foreground]\n"
+               "  --state DIR      keep everything (definitions, sockets) under DIR\n"
+               "  --config FILE    settings in libvirtd.conf syntax (default: DIR/virtd.conf or\n"
+               "                   /etc/virtd/virtd.conf, when present)\n"
+               "  --listen         also accept TCP connections (listen_addr:tcp_port)\n"
+               "  --pid-file FILE  write the daemon's pid to FILE\n"
+               "  --foreground     stay attached to the terminal (the default for now)\n");
 }
 
 bool parse_args(int argc, char** argv, Options* o) {
@@ -42,6 +50,10 @@ bool parse_args(int argc, char** argv, Options* o) {
             if (!value(&o->state_dir)) return false;
         } else if (a == "--pid-file") {
             if (!value(&o->pid_file)) return false;
+        } else if (a == "--config") {
+            if (!value(&o->config)) return false;
+        } else if (a == "--listen" || a == "-l") {
+            o->listen = true;
         } else if (a == "--foreground" || a == "-f") {
             continue;
         } else if (a == "-h" || a == "--help") {
@@ -69,8 +81,29 @@ int main(int argc, char** argv) {
         usage(stderr);
         return 2;
     }
+    std::string config_path = opt.config;
+    if (config_path.empty()) {
+        std::string guess = opt.state_dir.empty() ? "/etc/virtd/virtd.conf"
+                                                  : path_join(opt.state_dir, "virtd.conf");
+        if (access(guess.c_str(), F_OK) == 0) config_path = guess;
+    }
+    DaemonConfig cfg;
+    if (!config_path.empty()) {
+        Result<DaemonConfig> loaded = DaemonConfig::load(config_path);
+        if (!loaded) return fail(loaded.error());
+        cfg = *loaded;
+    }
+    log::set_level(static_cast<log::Level>(cfg.log_level));
+    if (!cfg.log_filters.empty()) {
+        if (Status s = log::set_filters(cfg.log_filters); !s) return fail(s.error());
+    }
+    if (!cfg.log_outputs.empty()) {
+        if (Status s = log::set_output(cfg.log_outputs); !s) return fail(s.error());
+    }
+
     std::string run_dir = opt.state_dir.empty() ? "/run/virtd" : path_join(opt.state_dir, "run");
-    if (Status s = make_dirs(run_dir, 0755); !s) return fail(s.error());
+    std::string sock_dir = cfg.unix_sock_dir.empty() ? run_dir : cfg.unix_sock_dir;
+    if (Status s = make_dirs(sock_dir, 0755); !s) return fail(s.error());
 
     // Signals arrive through the event loop, not as asynchronous handlers.
     sigset_t mask;
@@ -88,15 +121,29 @@ int main(int argc, char** argv) {
     // learns the server once both exist.
     EventDispatcher events(nullptr);
     RemoteProcedures procedures(mock_domains, events);
-    rpc::RpcServer server(loop, procedures);
+    rpc::ServerLimits limits;
+    limits.max_clients = cfg.max_clients;
+    limits.workers = cfg.max_workers;
+    limits.max_calls_per_client = cfg.max_client_requests;
+    // keepalive_interval -1 turns pinging off: an interval of a day never comes due.
+    limits.keepalive_interval =
+        std::chrono::seconds(cfg.keepalive_interval > 0 ? cfg.keepalive_interval : 86400);
+    limits.keepalive_count = cfg.keepalive_count;
+    rpc::RpcServer server(loop, procedures, limits);
     events.set_server(&server);
     procedures.set_server(&server);
     mock_domains.set_event_sink(&events);
 
-    std::string rw = path_join(run_dir, "virtd-sock");
-    std::string ro = path_join(run_dir, "virtd-sock-ro");
-    if (Status s = server.listen_unix(rw, 0600, false); !s) return fail(s.error());
-    if (Status s = server.listen_unix(ro, 0666, true); !s) return fail(s.error());
+    std::string rw = path_join(sock_dir, "virtd-sock");
+    std::string ro = path_join(sock_dir, "virtd-sock-ro");
+    if (Status s = server.listen_unix(rw, cfg.unix_sock_rw_perms, false); !s)
+        return fail(s.error());
+    if (Status s = server.listen_unix(ro, cfg.unix_sock_ro_perms, true); !s) return fail(s.error());
+    if (opt.listen || cfg.listen_tcp) {
+        Result<uint16_t> port = server.listen_tcp(cfg.listen_addr, cfg.tcp_port);
+        if (!port) return fail(port.error());
+        fmt::print(stderr, "virtd: listening on tcp {}:{}\n", cfg.listen_addr, *port);
+    }
 
     (void)loop.add_fd(sigfd.get(), EPOLLIN, [&](uint32_t) {
         signalfd_siginfo si{};

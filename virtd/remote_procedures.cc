@@ -52,7 +52,7 @@ Result<std::string> RemoteProcedures::handle_call(const rpc::ClientInfo& client,
                           "operation forbidden: read only access prevents {}", info->name);
     rpc::XdrReader args(payload);
     rpc::XdrWriter reply;
-    rpc::CallContext ctx{client.id, conn.readonly || client.readonly_socket};
+    rpc::CallContext ctx{client.id, conn.readonly || client.readonly_socket, client.local};
     if (Status s = rpc::dispatch_remote(*this, ctx, h.proc, args, reply); !s) return s.error();
     return reply.take();
 }
@@ -125,12 +125,8 @@ Result<rpc::ConnectGetUriRet> RemoteProcedures::connect_get_uri(const rpc::CallC
     return rpc::ConnectGetUriRet{connection(ctx.client_id).uri};
 }
 
-Result<rpc::ConnectIsSecureRet> RemoteProcedures::connect_is_secure(const rpc::CallContext&) {
-    return rpc::ConnectIsSecureRet{1}; // a local unix socket
-}
-
-Result<rpc::ConnectIsAliveRet> RemoteProcedures::connect_is_alive(const rpc::CallContext&) {
-    return rpc::ConnectIsAliveRet{1};
+Result<rpc::ConnectIsSecureRet> RemoteProcedures::connect_is_secure(const rpc::CallContext& ctx) {
+    return rpc::ConnectIsSecureRet{ctx.secure ? 1 : 0};
 }
 
 // ---- events ------------------------------------------------------------------------------------

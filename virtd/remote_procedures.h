@@ -46,7 +46,6 @@ public:
     Result<rpc::ConnectGetHostnameRet> connect_get_hostname(const rpc::CallContext& ctx) override;
     Result<rpc::ConnectGetUriRet> connect_get_uri(const rpc::CallContext& ctx) override;
     Result<rpc::ConnectIsSecureRet> connect_is_secure(const rpc::CallContext& ctx) override;
-    Result<rpc::ConnectIsAliveRet> connect_is_alive(const rpc::CallContext& ctx) override;
 
     // events
     Result<rpc::ConnectDomainEventCallbackRegisterAnyRet>

@@ -131,12 +131,28 @@ check "autostart auto" v autostart auto
 check "dominfo shows autostart" sh -c "virsh -c '$uri' dominfo auto | grep -E '^Autostart: +enable'"
 kill -TERM "$daemon"
 wait "$daemon"
-"$virtd" --state "$tmp" --pid-file "$tmp/virtd.pid" 2>>"$tmp/virtd.log" &
+# The restarted daemon also reads STATE/virtd.conf and listens on a free loopback TCP port.
+printf 'listen_tcp = 1\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\n' >"$tmp/virtd.conf"
+"$virtd" --state "$tmp" --pid-file "$tmp/virtd.pid" 2>"$tmp/virtd.log" &
 daemon=$!
 for _ in $(seq 100); do [ -S "$tmp/run/virtd-sock" ] && virsh -q -c "$uri" uri >/dev/null 2>&1 && break; sleep 0.05; done
 check "after a restart the persistent definitions are back" sh -c "virsh -q -c '$uri' list --all | grep -E '^ *- +keeper +shut off'"
 check "and the autostart domain is running" sh -c "virsh -q -c '$uri' list | grep -E 'auto +running'"
 check "its definition is unchanged" sh -c "virsh -c '$uri' dumpxml keeper | grep -q '<memory unit=.KiB.>65536</memory>'"
+port=$(sed -n 's/^virtd: listening on tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/virtd.log")
+tcp="mock+tcp://127.0.0.1:$port/default"
+check "virsh over TCP" sh -c "virsh -q -c '$tcp' list --all | grep -q keeper"
+cat >"$tmp/tcp.py" <<'PY'
+import sys
+import libvirt
+conn = libvirt.open(sys.argv[1])
+assert conn.isSecure() == 0, "plain TCP must not claim to be secure"
+assert sorted(d.name() for d in conn.listAllDomains()) == ["auto", "keeper"]
+assert conn.lookupByName("auto").isActive()
+conn.close()
+print("python3-libvirt over TCP: ok")
+PY
+check "python3-libvirt over TCP" /usr/bin/python3 "$tmp/tcp.py" "$tcp"
 check "undefine removes it from disk" sh -c "virsh -q -c '$uri' undefine keeper && [ ! -e '$tmp/mock/domains/keeper.xml' ]"
 
 kill -TERM "$daemon"
