@@ -1,6 +1,10 @@
 #include "virtd/remote_procedures.h"
 
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include "conf/capabilities.h"
+#include "conf/domain.h"
 
 namespace virtd {
 namespace {
@@ -127,6 +131,45 @@ Result<rpc::ConnectGetUriRet> RemoteProcedures::connect_get_uri(const rpc::CallC
 
 Result<rpc::ConnectIsSecureRet> RemoteProcedures::connect_is_secure(const rpc::CallContext& ctx) {
     return rpc::ConnectIsSecureRet{ctx.secure ? 1 : 0};
+}
+
+Result<rpc::ConnectGetCapabilitiesRet>
+RemoteProcedures::connect_get_capabilities(const rpc::CallContext&) {
+    static const Uuid host_uuid = Uuid::generate(); // stable for the daemon's lifetime
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    conf::Capabilities caps =
+        conf::Capabilities::for_host(host_uuid, "/usr/libexec/virtd-vmm", cpus > 0 ? cpus : 1);
+    return rpc::ConnectGetCapabilitiesRet{caps.format()};
+}
+
+Result<rpc::ConnectGetMaxVcpusRet>
+RemoteProcedures::connect_get_max_vcpus(const rpc::CallContext&,
+                                        const rpc::ConnectGetMaxVcpusArgs&) {
+    return rpc::ConnectGetMaxVcpusRet{static_cast<int32_t>(conf::kMaxVcpus)};
+}
+
+Result<rpc::NodeGetInfoRet> RemoteProcedures::node_get_info(const rpc::CallContext&) {
+    utsname u{};
+    uname(&u);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page_size = sysconf(_SC_PAGESIZE);
+    rpc::NodeGetInfoRet info;
+    info.model = std::string(u.machine).substr(0, 31);
+    info.memory = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 1024;
+    info.cpus = static_cast<int32_t>(cpus > 0 ? cpus : 1);
+    info.mhz = 0; // not known without reading the CPU's own tables
+    info.nodes = 1;
+    info.sockets = 1;
+    info.cores = info.cpus;
+    info.threads = 1;
+    return info;
+}
+
+Result<rpc::NodeGetSecurityModelRet>
+RemoteProcedures::node_get_security_model(const rpc::CallContext&) {
+    // No security driver yet: an empty model tells clients not to ask for labels.
+    return rpc::NodeGetSecurityModelRet{"", ""};
 }
 
 // ---- events ------------------------------------------------------------------------------------

@@ -46,6 +46,14 @@ public:
     Result<rpc::ConnectGetHostnameRet> connect_get_hostname(const rpc::CallContext& ctx) override;
     Result<rpc::ConnectGetUriRet> connect_get_uri(const rpc::CallContext& ctx) override;
     Result<rpc::ConnectIsSecureRet> connect_is_secure(const rpc::CallContext& ctx) override;
+    Result<rpc::ConnectGetCapabilitiesRet>
+    connect_get_capabilities(const rpc::CallContext& ctx) override;
+    Result<rpc::ConnectGetMaxVcpusRet>
+    connect_get_max_vcpus(const rpc::CallContext& ctx,
+                          const rpc::ConnectGetMaxVcpusArgs& a) override;
+    Result<rpc::NodeGetInfoRet> node_get_info(const rpc::CallContext& ctx) override;
+    Result<rpc::NodeGetSecurityModelRet>
+    node_get_security_model(const rpc::CallContext& ctx) override;
 
     // events
     Result<rpc::ConnectDomainEventCallbackRegisterAnyRet>

@@ -34,6 +34,9 @@ check() {
 has() { grep -q -- "$1" "$tmp/out"; }
 v() { virsh -q -c "$uri" "$@"; }
 
+check "capabilities describe the riscv64 guest" sh -c "virsh -c '$uri' capabilities | grep -q \"<arch name='riscv64'>\""
+check "nodeinfo" sh -c "virsh -c '$uri' nodeinfo | grep -E '^CPU\(s\): +[1-9]'"
+check "maxvcpus" sh -c "virsh -c '$uri' maxvcpus | grep -qx 512"
 check "define" v define "$data/xml/domain/valid/core-full.xml"
 check "list --all shows it shut off" sh -c "virsh -q -c '$uri' list --all | grep -E '^ *- +web1 +shut off'"
 check "start" v start web1
