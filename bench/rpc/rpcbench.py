@@ -56,6 +56,7 @@ def worker_main(args):
     if sys.stdin.readline().strip() != "go":
         return 1
     now = time.perf_counter
+    cpu0 = time.process_time()
     out = {}
     if mode == "lookup":
         deadline = now() + args.seconds
@@ -94,6 +95,8 @@ def worker_main(args):
         for name in names:
             conn.lookupByName(name).undefine()
         out = {"count": args.count, "elapsed": now() - start}
+    # The client's own CPU (python and libvirt's client library) for the measured part.
+    out["client_cpu"] = time.process_time() - cpu0
     conn and conn.close()
     print(json.dumps(out), flush=True)
     return 0
@@ -196,7 +199,8 @@ class Libvirtd(Daemon):
         # drivers touches the host (research/libvirt-rpc.md, Appendix).
         self.tmp = tempfile.mkdtemp(prefix="rpcbench-libvirtd-")
         os.chmod(self.tmp, 0o755)
-        dirs = {k: os.path.join(self.tmp, k) for k in ("home", "config", "cache", "runtime", "run")}
+        dirs = {k: os.path.join(self.tmp, k)
+                for k in ("home", "config", "cache", "runtime", "run")}
         for d in dirs.values():
             os.mkdir(d, 0o700)
             os.chown(d, NOBODY, NOBODY)
@@ -244,7 +248,8 @@ class Virtd(Daemon):
         self.log = os.path.join(self.tmp, "virtd.log")
         with open(self.log, "w") as err:
             self.proc = subprocess.Popen(
-                [self.binary, "--state", self.tmp, "--pid-file", os.path.join(self.tmp, "virtd.pid")],
+                [self.binary, "--state", self.tmp,
+                 "--pid-file", os.path.join(self.tmp, "virtd.pid")],
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True,
                 preexec_fn=die_with_parent)
         port = None
@@ -318,6 +323,13 @@ class Workers:
             Workers.live.remove(p)
 
 
+def measure_define(daemon, opts):
+    """defineXML/s alone, on a daemon of its own, then undefines them."""
+    res, = Workers(daemon.uri, "define", count=opts.domains, domain_type=daemon.domain_type).run()
+    Workers(daemon.uri, "undefine", count=opts.domains).run()
+    return res["count"] / res["elapsed"]
+
+
 def measure(daemon, opts, say):
     """Every figure for one daemon. The daemon is running; returns a dict of metrics."""
     import libvirt
@@ -345,12 +357,14 @@ def measure(daemon, opts, say):
             m[f"lookup{clients}"] = sum(2 * r["iterations"] / r["elapsed"] for r in res)
             m[f"lookup{clients}_cpu_us"] = cpu / calls * 1e6
             m[f"lookup{clients}_cpu_pct"] = cpu / max(r["elapsed"] for r in res) * 100
+            m[f"lookup{clients}_client_us"] = sum(r["client_cpu"] for r in res) / calls * 1e6
 
         say(f"defineXML x {opts.domains}, 1 client")
         (res,), cpu = timed(Workers(daemon.uri, "define", count=opts.domains,
                                     domain_type=daemon.domain_type))
         m["define"] = res["count"] / res["elapsed"]
         m["define_cpu_us"] = cpu / res["count"] * 1e6
+        m["define_client_us"] = res["client_cpu"] / res["count"] * 1e6
 
         say(f"listAllDomains x {opts.list_reps}")
         (res,), _ = timed(Workers(daemon.uri, "list", count=opts.list_reps))
@@ -363,6 +377,7 @@ def measure(daemon, opts, say):
         (res,), cpu = timed(Workers(daemon.uri, "openclose", seconds=opts.open_seconds))
         m["openclose"] = res["iterations"] / res["elapsed"]
         m["openclose_cpu_us"] = cpu / res["iterations"] * 1e6
+        m["openclose_client_us"] = res["client_cpu"] / res["iterations"] * 1e6
 
         say(f"undefine x {opts.domains}, 1 client")
         (res,), _ = timed(Workers(daemon.uri, "undefine", count=opts.domains))
@@ -384,13 +399,17 @@ ROWS = [
     ("lookup4", "lookupByName+info, 4 clients (aggregate)", "calls/s", True, "2x"),
     ("lookup1_cpu_us", "  daemon CPU per call, 1 client", "µs", False, None),
     ("lookup1_cpu_pct", "  daemon CPU, 1 client", "% core", False, None),
+    ("lookup1_client_us", "  client CPU per call, 1 client", "µs", False, None),
     ("lookup4_cpu_us", "  daemon CPU per call, 4 clients", "µs", False, None),
     ("define", "defineXML, 1 client", "/s", True, None),
+    ("define_tmpfs", "  defineXML, virtd's state dir on tmpfs", "/s", True, None),
     ("define_cpu_us", "  daemon CPU per define", "µs", False, None),
+    ("define_client_us", "  client CPU per define", "µs", False, None),
     ("list_best", "listAllDomains, best", "ms", False, ("<", 3.0)),
     ("list_median", "listAllDomains, median", "ms", False, ("<", 3.0)),
     ("openclose", "open+close, 1 client", "/s", True, "2x"),
     ("openclose_cpu_us", "  daemon CPU per open+close", "µs", False, None),
+    ("openclose_client_us", "  client CPU per open+close", "µs", False, None),
     ("undefine", "lookupByName+undefine, 1 client", "/s", True, None),
     ("rss_idle", "RSS idle after start", "MB", False, None),
     ("rss_domains", "RSS with the domains defined", "MB", False, None),
@@ -415,6 +434,8 @@ def print_table(results, opts):
     rows = []
     for key, label, unit, higher, target in ROWS:
         a = lv.get(key) if lv else None
+        if key == "define_tmpfs" and lv:
+            a = lv.get("define")  # the test driver is memory-only either way
         b = vd.get(key) if vd else None
         ratio = "n/a"
         if a is not None and b is not None and a > 0 and b > 0:
@@ -441,11 +462,14 @@ def print_table(results, opts):
     print("-+-".join("-" * w for w in widths))
     for r in rows:
         print(line(r))
-    seen = ", ".join(f"{name} {m['list_domains']}" for name, m in results.items())
-    print("\nratio: > 1 means virtd is better (faster, or smaller for ms, µs, MB and s).")
+    seen = ", ".join(f"{name} {m['list_domains']:.0f}" for name, m in results.items())
+    print(f"\nmedians of {opts.rounds} round(s). ratio: > 1 means virtd is better (faster, or "
+          "smaller for ms, µs, MB and s).")
     print(f"calls/s counts 2 calls per lookupByName+info. {opts.domains} domains defined; "
           f"listAllDomains saw {seen} (with the probe domain, and the test driver's own 'test'); "
-          f"best/median of {opts.list_reps}.")
+          f"best/median of {opts.list_reps}.\n"
+          "client CPU is the python3-libvirt worker's own; RSS figures are the kernel's batched "
+          "counters (off by up to a few hundred KB,\nso the peak can read below an RSS sample).")
 
 
 def parse_args(argv):
@@ -459,6 +483,8 @@ def parse_args(argv):
     p.add_argument("--open-seconds", type=float, help="duration of the open+close run (default 3)")
     p.add_argument("--domains", type=int, help="domains to define (default 1000)")
     p.add_argument("--list-reps", type=int, help="listAllDomains repetitions (default 20)")
+    p.add_argument("--rounds", type=int,
+                   help="rounds, daemons taking turns; the table has medians (default 3)")
     p.add_argument("--state-dir", default=None,
                    help="where virtd's state dir goes (default: $TMPDIR or /tmp); virtd writes "
                         "and fsyncs each definition there, the test driver keeps them in memory")
@@ -471,8 +497,8 @@ def parse_args(argv):
     p.add_argument("--count", type=int, help=argparse.SUPPRESS)
     p.add_argument("--domain-type", help=argparse.SUPPRESS)
     o = p.parse_args(argv)
-    quick = {"seconds": 0.5, "open_seconds": 0.5, "domains": 100, "list_reps": 5}
-    full = {"seconds": 5.0, "open_seconds": 3.0, "domains": 1000, "list_reps": 20}
+    quick = {"seconds": 0.5, "open_seconds": 0.5, "domains": 100, "list_reps": 5, "rounds": 1}
+    full = {"seconds": 5.0, "open_seconds": 3.0, "domains": 1000, "list_reps": 20, "rounds": 3}
     for k, v in (quick if o.quick else full).items():
         if getattr(o, k) is None:
             setattr(o, k, v)
@@ -515,34 +541,55 @@ def main(argv):
     load0 = os.getloadavg()
     print(f"rpcbench: {os.cpu_count()} CPUs, load average {load0[0]:.2f}; "
           f"virtd state dir on {fs_type(state_base)} ({state_base})")
-    results = {}
+    rounds = {d.name: [] for d in daemons}
+    tmpfs_base = None
+    if fs_type(state_base) != "tmpfs" and fs_type("/dev/shm") == "tmpfs":
+        tmpfs_base = "/dev/shm"
+    extra = []  # the tmpfs virtd, while it runs
     try:
-        for d in daemons:
-            def say(what, d=d):
-                print(f"  {d.name}: {what}", flush=True)
-            d.start()
-            print(f"{d.name}: {d.version()}, pid {d.pid}, {d.uri}", flush=True)
-            results[d.name] = measure(d, opts, say)
-            rc = d.stop()
-            if rc not in (0, -signal.SIGTERM):
-                print(f"rpcbench: {d.name} exited with {rc} when stopped", file=sys.stderr)
+        # The daemons take turns, a fresh start each round, so that a burst of load from
+        # elsewhere on the machine does not land on one of them only.
+        for r in range(opts.rounds):
+            for d in daemons:
+                def say(what, d=d):
+                    print(f"  {d.name}: {what}", flush=True)
+                d.start()
+                print(f"round {r + 1}/{opts.rounds}: {d.name}: {d.version()}, pid {d.pid}, "
+                      f"{d.uri}", flush=True)
+                m = measure(d, opts, say)
+                rc = d.stop()
+                if rc not in (0, -signal.SIGTERM):
+                    print(f"rpcbench: {d.name} exited with {rc} when stopped", file=sys.stderr)
+                if isinstance(d, Virtd) and tmpfs_base:
+                    # virtd writes and fsyncs every definition; the test driver keeps them in
+                    # memory. The same defines with virtd's state on tmpfs separate the two.
+                    say(f"defineXML x {opts.domains}, 1 client, state dir on tmpfs")
+                    shm = Virtd(opts.virtd, tmpfs_base)
+                    extra.append(shm)  # so that cleanup stops it too
+                    shm.start()
+                    m["define_tmpfs"] = measure_define(shm, opts)
+                    shm.stop()
+                    extra.remove(shm)
+                rounds[d.name].append(m)
     finally:
         # No second Ctrl-C halfway through cleaning up.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         Workers.stop_all()
-        for d in daemons:
+        for d in daemons + extra:
             d.stop()
     load1 = os.getloadavg()
     print(f"\nload average {load0[0]:.2f} before, {load1[0]:.2f} after\n")
+    results = {name: {k: statistics.median(m[k] for m in ms if k in m) for k in ms[0]}
+               for name, ms in rounds.items()}
     print_table(results, opts)
-    for name, m in results.items():
-        if m["left_after"] != (1 if name == "libvirtd" else 0):
-            print(f"rpcbench: {name} still had {m['left_after']} domains after undefine",
-                  file=sys.stderr)
+    for name, ms in rounds.items():
+        left = max(m["left_after"] for m in ms)
+        if left != (1 if name == "libvirtd" else 0):
+            print(f"rpcbench: {name} still had {left} domains after undefine", file=sys.stderr)
             return 1
     if opts.json:
         with open(opts.json, "w") as f:
-            json.dump(results, f, indent=2)
+            json.dump({"median": results, "rounds": rounds}, f, indent=2)
     return 0
 
 
