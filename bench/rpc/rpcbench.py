@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 
-LIBVIRTD = "/usr/sbin/libvirtd"
 NOBODY = 65534
 PR_SET_PDEATHSIG = 1
 
@@ -194,6 +193,10 @@ class Libvirtd(Daemon):
     name = "libvirtd"
     domain_type = "test"
 
+    def __init__(self, binary):
+        super().__init__()
+        self.binary = binary
+
     def start(self):
         # A session daemon run as nobody, with every directory private, so that none of its
         # drivers touches the host (research/libvirt-rpc.md, Appendix).
@@ -217,7 +220,7 @@ class Libvirtd(Daemon):
                "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
         cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                "--pdeathsig=TERM", "env", "-i", *env,
-               LIBVIRTD, "-l", "-f", conf, "-p", os.path.join(dirs["run"], "libvirtd.pid")]
+               self.binary, "-l", "-f", conf, "-p", os.path.join(dirs["run"], "libvirtd.pid")]
         stderr_log = os.path.join(self.tmp, "stderr.log")
         with open(stderr_log, "w") as err:
             # setpriv and env exec, so this pid is libvirtd's own.
@@ -227,7 +230,7 @@ class Libvirtd(Daemon):
         self.uri = f"test+tcp://127.0.0.1:{port}/default"
 
     def version(self):
-        out = subprocess.run([LIBVIRTD, "--version"], capture_output=True, text=True).stdout
+        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout
         return out.strip()
 
 
@@ -462,6 +465,9 @@ def print_table(results, opts):
     print("-+-".join("-" * w for w in widths))
     for r in rows:
         print(line(r))
+    if lv is None and not opts.virtd_only:
+        print(f"\n*** no libvirtd baseline: {opts.libvirtd} is missing "
+              "(apt-get install libvirt-daemon) ***")
     seen = ", ".join(f"{name} {m['list_domains']:.0f}" for name, m in results.items())
     print(f"\nmedians of {opts.rounds} round(s). ratio: > 1 means virtd is better (faster, or "
           "smaller for ms, µs, MB and s).")
@@ -474,13 +480,15 @@ def print_table(results, opts):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
-        description="virtd's management plane next to libvirtd 9.0's test driver.")
+        prog="bench/rpc/run", description="virtd's management plane next to libvirtd 9.0's test driver.")
     p.add_argument("--virtd", help="the virtd binary")
     p.add_argument("--virtd-only", action="store_true", help="skip libvirtd")
+    p.add_argument("--libvirtd", default="/usr/sbin/libvirtd",
+                   help="the libvirtd binary (default %(default)s, Debian's libvirt-daemon)")
     p.add_argument("--quick", action="store_true",
                    help="a smoke run of a few seconds (short loops, 100 domains)")
-    p.add_argument("--seconds", type=float, help="duration of each lookup+info run (default 5)")
-    p.add_argument("--open-seconds", type=float, help="duration of the open+close run (default 3)")
+    p.add_argument("--seconds", type=float, help="duration of each lookup+info run (default 4)")
+    p.add_argument("--open-seconds", type=float, help="duration of the open+close run (default 2)")
     p.add_argument("--domains", type=int, help="domains to define (default 1000)")
     p.add_argument("--list-reps", type=int, help="listAllDomains repetitions (default 20)")
     p.add_argument("--rounds", type=int,
@@ -498,7 +506,7 @@ def parse_args(argv):
     p.add_argument("--domain-type", help=argparse.SUPPRESS)
     o = p.parse_args(argv)
     quick = {"seconds": 0.5, "open_seconds": 0.5, "domains": 100, "list_reps": 5, "rounds": 1}
-    full = {"seconds": 5.0, "open_seconds": 3.0, "domains": 1000, "list_reps": 20, "rounds": 3}
+    full = {"seconds": 4.0, "open_seconds": 2.0, "domains": 1000, "list_reps": 20, "rounds": 3}
     for k, v in (quick if o.quick else full).items():
         if getattr(o, k) is None:
             setattr(o, k, v)
@@ -530,10 +538,10 @@ def main(argv):
     daemons = []
     if opts.virtd_only:
         pass
-    elif os.access(LIBVIRTD, os.X_OK):
-        daemons.append(Libvirtd())
+    elif os.access(opts.libvirtd, os.X_OK):
+        daemons.append(Libvirtd(opts.libvirtd))
     else:
-        print(f"rpcbench: *** {LIBVIRTD} is missing (Debian package libvirt-daemon): "
+        print(f"rpcbench: *** {opts.libvirtd} is missing (Debian package libvirt-daemon): "
               "no libvirtd baseline in this run, virtd only ***", file=sys.stderr)
     state_base = opts.state_dir or tempfile.gettempdir()
     daemons.append(Virtd(opts.virtd, state_base))
