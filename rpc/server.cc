@@ -30,6 +30,7 @@ struct RpcServer::Client {
     unsigned unanswered_pings = 0;
     EventLoop::Clock::time_point last_heard = EventLoop::Clock::now();
     uint64_t keepalive_timer = 0;
+    uint32_t interest = EPOLLIN; // what the loop watches for now; changed only when it must
 };
 
 namespace {
@@ -243,21 +244,29 @@ bool RpcServer::handle_frame(Client& c, std::string_view frame) {
     return true;
 }
 
+namespace {
+
+std::string reply_frame(const MessageHeader& call, const Result<std::string>& reply) {
+    if (!reply) return error_frame(call, reply.error());
+    MessageHeader rh = call;
+    rh.type = MessageType::Reply;
+    rh.status = MessageStatus::Ok;
+    return encode_message(rh, *reply);
+}
+
+} // namespace
+
 void RpcServer::start_call(Client& c, const MessageHeader& h, std::string payload) {
+    if (handler_.is_fast(h)) {
+        queue_write(c, reply_frame(h, handler_.handle_call(c.info, h, payload)));
+        return;
+    }
     c.in_flight++;
     ClientInfo info = c.info;
     std::shared_ptr<std::atomic<bool>> alive = alive_;
     workers_.submit([this, alive, info, h, payload = std::move(payload)] {
         Result<std::string> reply = handler_.handle_call(info, h, payload);
-        std::string frame;
-        if (reply) {
-            MessageHeader rh = h;
-            rh.type = MessageType::Reply;
-            rh.status = MessageStatus::Ok;
-            frame = encode_message(rh, *reply);
-        } else {
-            frame = error_frame(h, reply.error());
-        }
+        std::string frame = reply_frame(h, reply);
         loop_.post([this, alive, id = info.id, frame = std::move(frame)]() mutable {
             if (!alive->load()) return;
             Client* c = find(id);
@@ -294,6 +303,8 @@ void RpcServer::update_interest(Client& c) {
     uint32_t ev = 0;
     if (c.in_flight < limits_.max_calls_per_client && !c.closing) ev |= EPOLLIN;
     if (!c.out.empty()) ev |= EPOLLOUT;
+    if (ev == c.interest) return;
+    c.interest = ev;
     (void)loop_.modify_fd(c.fd.get(), ev);
 }
 

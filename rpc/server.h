@@ -50,6 +50,12 @@ public:
     // Runs one call on a worker thread; returns the reply payload, or the error to send.
     virtual Result<std::string> handle_call(const ClientInfo& client, const MessageHeader& header,
                                             std::string_view payload) = 0;
+    // Whether this call is answered from memory without blocking: such calls run on the loop
+    // thread, sparing two thread handoffs; everything else goes to a worker.
+    virtual bool is_fast(const MessageHeader& header) const {
+        (void)header;
+        return false;
+    }
     // The connection is gone (closed by the peer, dropped, or close_client()). Loop thread.
     virtual void client_closed(uint64_t client_id) { (void)client_id; }
     // A call's OK reply has been queued; a call that opens a stream starts sending from here.
