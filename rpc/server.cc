@@ -31,11 +31,13 @@ struct RpcServer::Client {
     EventLoop::Clock::time_point last_heard = EventLoop::Clock::now();
     uint64_t keepalive_timer = 0;
     uint32_t interest = EPOLLIN; // what the loop watches for now; changed only when it must
+    bool over_limit = false;     // accepted past max_clients: its first call is refused
 };
 
 namespace {
 
 constexpr size_t kReadChunk = 65536;
+constexpr size_t kRefusedClientsMax = 64;
 
 uint32_t read_u32(std::string_view s) {
     auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[i])); };
@@ -137,12 +139,15 @@ void RpcServer::on_accept(Listener& l) {
     for (;;) {
         UniqueFd fd(::accept4(l.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) return; // EAGAIN, or a transient error; the listener stays armed
-        if (clients_.size() >= limits_.max_clients) {
+        bool over_limit = clients_.size() >= limits_.max_clients;
+        if (over_limit) {
             log::warning("rpc", "refusing a connection on {}: {} clients is the limit", l.path,
                          limits_.max_clients);
-            continue;
+            // A few refused clients are kept long enough to be told why; a flood is just closed.
+            if (clients_.size() >= limits_.max_clients + kRefusedClientsMax) continue;
         }
         auto c = std::make_unique<Client>();
+        c->over_limit = over_limit;
         c->info.id = next_client_id_++;
         c->info.readonly_socket = l.readonly;
         c->info.local = l.unix_socket;
@@ -228,6 +233,13 @@ bool RpcServer::handle_frame(Client& c, std::string_view frame) {
         return true;
     }
     if (h->type != MessageType::Call) return true; // nothing else is for the server to act on
+    if (c.over_limit) {
+        c.closing = true; // set first: the write below may finish, and drop it, at once
+        queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
+                                                  "too many active clients ({}), try again later",
+                                                  limits_.max_clients)));
+        return true;
+    }
     if (h->program != kRemoteProgram || h->version != kRemoteVersion) {
         queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
                                                   "Cannot find program {} version {}", h->program,
@@ -363,6 +375,12 @@ void RpcServer::keepalive_tick(uint64_t id) {
                                     static_cast<int32_t>(KeepaliveProc::Ping), MessageType::Message,
                                     0, MessageStatus::Ok},
                                    {}));
+}
+
+void RpcServer::set_limits(const ServerLimits& limits) {
+    limits_.max_clients = limits.max_clients;
+    limits_.keepalive_interval = limits.keepalive_interval;
+    limits_.keepalive_count = limits.keepalive_count;
 }
 
 void RpcServer::close_client(uint64_t client_id) {
