@@ -153,7 +153,8 @@ void RpcServer::on_accept(Listener& l) {
         c->info.local = l.unix_socket;
         ucred cred{};
         socklen_t len = sizeof cred;
-        if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        // Peer credentials exist only on unix sockets; TCP clients are known by their auth.
+        if (l.unix_socket && ::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
             c->info.uid = cred.uid;
             c->info.pid = cred.pid;
         }

@@ -219,6 +219,24 @@ TEST_F(ServerTest, TruncatedArgumentsAreAnErrorReplyNotACrash) {
     close(fd);
 }
 
+TEST_F(ServerTest, OversizeStringIsAnErrorReplyAndTheConnectionLives) {
+    int fd = connect_client();
+    // A name claiming 0x7fffffff bytes: refused by its declared length, not by reading that much.
+    send_all(fd, encode_message({kRemoteProgram, 1, 23, MessageType::Call, 6, MessageStatus::Ok},
+                                std::string("\x7f\xff\xff\xff"
+                                            "abcd",
+                                            8)));
+    auto [h, payload] = read_frame(fd);
+    EXPECT_EQ(h.status, MessageStatus::Error);
+    RemoteError e;
+    XdrReader r(payload);
+    ASSERT_TRUE(decode(r, e));
+    EXPECT_THAT(*e.message, ::testing::HasSubstr("exceeds the limit"));
+    send_all(fd, call(23, 7, DomainLookupByNameArgs{"next"}));
+    EXPECT_EQ(read_frame(fd).first.serial, 7u);
+    close(fd);
+}
+
 TEST_F(ServerTest, ManyIdleClientsDoNotStopService) {
     // Both ends of every connection live in this process: make room for 2 x 1000 descriptors.
     rlimit lim{};
