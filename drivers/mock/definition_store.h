@@ -27,6 +27,16 @@ public:
     // Every readable definition; files that cannot be read are logged and skipped, never removed.
     std::vector<Entry> load() const;
     Status save(const std::string& name, const std::string& xml, bool autostart) const;
+
+    // A save prepared under a driver's lock and carried out after it is released, so lookups
+    // never wait for an fsync. Drivers hold a writer mutex, taken before their object lock and
+    // kept until the write is done, so definitions reach the disk in the order they changed.
+    struct Write {
+        std::string name;
+        std::string xml;
+        bool autostart = false;
+    };
+    Status save(const Write& w) const { return save(w.name, w.xml, w.autostart); }
     void forget(const std::string& name) const;
 
 private:

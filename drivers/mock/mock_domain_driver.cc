@@ -30,8 +30,24 @@ void MockDomainDriver::load() {
     }
 }
 
-Status MockDomainDriver::save(const Domain& d) {
-    return store_.save(d.def.name, d.def.format(), d.autostart);
+DefinitionStore::Write MockDomainDriver::write_of(const Domain& d) const {
+    return {d.def.name, d.def.format(), d.autostart};
+}
+
+Status MockDomainDriver::change(const DomainRef& dom, const std::function<Status(Domain&)>& fn) {
+    std::lock_guard write_lock(write_mu_);
+    std::optional<DefinitionStore::Write> write;
+    {
+        std::lock_guard lock(mu_);
+        Result<Domain*> d = find_or_error(dom);
+        if (!d) return d.error();
+        std::string name = (*d)->def.name;
+        if (Status s = fn(**d); !s) return s;
+        // Looked up again: `fn` may have stopped, and so removed, a transient domain.
+        if (auto it = domains_.find(name); it != domains_.end() && it->second.persistent)
+            write = write_of(it->second);
+    }
+    return write ? store_.save(*write) : Status{};
 }
 
 void MockDomainDriver::forget(const std::string& name) {
@@ -300,12 +316,11 @@ Result<bool> MockDomainDriver::get_autostart(const DomainRef& dom) {
 }
 
 Status MockDomainDriver::set_autostart(const DomainRef& dom, bool autostart) {
-    std::lock_guard lock(mu_);
-    Result<Domain*> d = find_or_error(dom);
-    if (!d) return d.error();
-    if (!(*d)->persistent) return invalid("cannot set autostart for transient domain");
-    (*d)->autostart = autostart;
-    return save(**d);
+    return change(dom, [autostart](Domain& d) -> Status {
+        if (!d.persistent) return invalid("cannot set autostart for transient domain");
+        d.autostart = autostart;
+        return {};
+    });
 }
 
 Result<bool> MockDomainDriver::is_persistent(const DomainRef& dom) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -120,7 +121,10 @@ private:
     void stop_with_event(Domain& d, int32_t detail);
     Snapshot* find_snapshot(Domain& d, const std::string& name);
     void load();
-    Status save(const Domain& d);
+    DefinitionStore::Write write_of(const Domain& d) const;
+    // Runs `fn` on the domain under mu_, then writes its definition (when persistent) after mu_
+    // is released. Takes both locks itself.
+    Status change(const DomainRef& dom, const std::function<Status(Domain&)>& fn);
     void forget(const std::string& name);
 
     DefinitionStore store_;

@@ -47,13 +47,24 @@ conf::SnapshotState snapshot_state(DomainState s) {
 // ---- save and restore --------------------------------------------------------------------------
 
 Status MockDomainDriver::save(const DomainRef& dom, const std::string& path, unsigned) {
+    // The image is written with no lock held; the domain stops only if it is still the same
+    // running instance afterwards.
+    std::string image;
+    int32_t id = -1;
+    {
+        std::lock_guard lock(mu_);
+        Result<Domain*> d = find_or_error(dom);
+        if (!d) return d.error();
+        if (!(*d)->active()) return not_running();
+        std::string state = (*d)->state == DomainState::Paused ? "paused" : "running";
+        image = fmt::format("{} {}\n{}", kSaveMagic, state, (*d)->def.format());
+        id = (*d)->id;
+    }
+    if (Status s = write_file_atomic(path, image); !s) return s;
     std::lock_guard lock(mu_);
     Result<Domain*> d = find_or_error(dom);
     if (!d) return d.error();
-    if (!(*d)->active()) return not_running();
-    std::string state = (*d)->state == DomainState::Paused ? "paused" : "running";
-    std::string image = fmt::format("{} {}\n{}", kSaveMagic, state, (*d)->def.format());
-    if (Status s = write_file_atomic(path, image); !s) return s;
+    if ((*d)->id != id) return invalid("domain changed state while it was being saved");
     stop_with_event(**d, domain_event::kStoppedSaved);
     return {};
 }
@@ -199,36 +210,32 @@ Result<std::optional<std::string>> MockDomainDriver::snapshot_current(const Doma
 
 Status MockDomainDriver::snapshot_revert(const DomainRef& dom, const std::string& name,
                                          unsigned flags) {
-    std::lock_guard lock(mu_);
-    Result<Domain*> d = find_or_error(dom);
-    if (!d) return d.error();
-    Snapshot* s = find_snapshot(**d, name);
-    if (!s) return no_snapshot(name);
-    conf::SnapshotState target = *s->def.state;
-    if (flags & kRevertRunning) target = conf::SnapshotState::Running;
-    if (flags & kRevertPaused) target = conf::SnapshotState::Paused;
-    Domain& dm = **d;
-    dm.def = s->domain;
-    dm.current_snapshot = name;
-    if (dm.persistent)
-        if (Status st = save(dm); !st) return st;
-    bool run = target == conf::SnapshotState::Running || target == conf::SnapshotState::Paused;
-    if (run) {
-        if (!dm.active()) {
-            start_locked(dm);
-            emit(dm.ref(), domain_event::kStarted, domain_event::kStartedFromSnapshot);
+    return change(dom, [&](Domain& dm) -> Status {
+        Snapshot* s = find_snapshot(dm, name);
+        if (!s) return no_snapshot(name);
+        conf::SnapshotState target = *s->def.state;
+        if (flags & kRevertRunning) target = conf::SnapshotState::Running;
+        if (flags & kRevertPaused) target = conf::SnapshotState::Paused;
+        dm.def = s->domain;
+        dm.current_snapshot = name;
+        bool run = target == conf::SnapshotState::Running || target == conf::SnapshotState::Paused;
+        if (run) {
+            if (!dm.active()) {
+                start_locked(dm);
+                emit(dm.ref(), domain_event::kStarted, domain_event::kStartedFromSnapshot);
+            }
+            if (target == conf::SnapshotState::Paused && dm.state == DomainState::Running) {
+                dm.cpu_time += Clock::now() - dm.running_since;
+                dm.state = DomainState::Paused;
+            } else if (target == conf::SnapshotState::Running && dm.state == DomainState::Paused) {
+                dm.state = DomainState::Running;
+                dm.running_since = Clock::now();
+            }
+        } else if (dm.active()) {
+            stop_with_event(dm, domain_event::kStoppedFromSnapshot); // may erase a transient dm
         }
-        if (target == conf::SnapshotState::Paused && dm.state == DomainState::Running) {
-            dm.cpu_time += Clock::now() - dm.running_since;
-            dm.state = DomainState::Paused;
-        } else if (target == conf::SnapshotState::Running && dm.state == DomainState::Paused) {
-            dm.state = DomainState::Running;
-            dm.running_since = Clock::now();
-        }
-    } else if (dm.active()) {
-        stop_with_event(dm, domain_event::kStoppedFromSnapshot); // may erase a transient dm
-    }
-    return {};
+        return {};
+    });
 }
 
 Status MockDomainDriver::snapshot_delete(const DomainRef& dom, const std::string& name,

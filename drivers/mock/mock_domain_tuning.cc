@@ -71,59 +71,58 @@ Status MockDomainDriver::reset(const DomainRef& dom, unsigned flags) {
 }
 
 Status MockDomainDriver::set_memory(const DomainRef& dom, uint64_t kib, unsigned flags) {
-    std::lock_guard lock(mu_);
-    Result<Domain*> d = find_or_error(dom);
-    if (!d) return d.error();
-    Result<unsigned> impact = resolve_impact(flags, (*d)->active());
-    if (!impact) return impact.error();
-    conf::DomainDef& def = (*d)->def;
-    uint64_t bytes = kib * 1024;
-    if (flags & kAffectMaximum) {
-        if (*impact & kAffectLive)
-            return invalid("cannot resize the maximum memory on an active domain");
-        if (bytes == 0)
-            return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
-                              "maximum memory must be greater than zero");
-        def.memory = bytes;
-        if (def.current_memory && *def.current_memory > bytes) def.current_memory = bytes;
-    } else {
-        if (bytes > def.memory)
-            return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
-                              "cannot set memory higher than max memory");
-        def.current_memory = bytes;
-    }
-    return (*d)->persistent ? save(**d) : Status{};
+    return change(dom, [&](Domain& d) -> Status {
+        Result<unsigned> impact = resolve_impact(flags, d.active());
+        if (!impact) return impact.error();
+        conf::DomainDef& def = d.def;
+        uint64_t bytes = kib * 1024;
+        if (flags & kAffectMaximum) {
+            if (*impact & kAffectLive)
+                return invalid("cannot resize the maximum memory on an active domain");
+            if (bytes == 0)
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
+                                  "maximum memory must be greater than zero");
+            def.memory = bytes;
+            if (def.current_memory && *def.current_memory > bytes) def.current_memory = bytes;
+        } else {
+            if (bytes > def.memory)
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
+                                  "cannot set memory higher than max memory");
+            def.current_memory = bytes;
+        }
+        return {};
+    });
 }
 
 Status MockDomainDriver::set_vcpus(const DomainRef& dom, uint32_t count, unsigned flags) {
-    std::lock_guard lock(mu_);
-    Result<Domain*> d = find_or_error(dom);
-    if (!d) return d.error();
-    if (count == 0)
-        return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom, "vcpu count must not be zero");
-    Result<unsigned> impact = resolve_impact(flags, (*d)->active());
-    if (!impact) return impact.error();
-    conf::VcpuDef& vcpu = (*d)->def.vcpu;
-    if (flags & kAffectMaximum) {
-        if (*impact & kAffectLive)
+    return change(dom, [&](Domain& d) -> Status {
+        if (count == 0)
             return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
-                              "maximum vcpu count of a live domain can't be modified");
-        if (count > conf::kMaxVcpus)
-            return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
-                              "requested vcpus is greater than max allowable vcpus for the "
-                              "connection: {} > {}",
-                              count, conf::kMaxVcpus);
-        vcpu.max = count;
-        if (vcpu.current && *vcpu.current >= count) vcpu.current.reset();
-    } else {
-        if (count > vcpu.max)
-            return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
-                              "requested vcpus is greater than max allowable vcpus for the "
-                              "domain: {} > {}",
-                              count, vcpu.max);
-        vcpu.current = count == vcpu.max ? std::nullopt : std::optional<uint32_t>(count);
-    }
-    return (*d)->persistent ? save(**d) : Status{};
+                              "vcpu count must not be zero");
+        Result<unsigned> impact = resolve_impact(flags, d.active());
+        if (!impact) return impact.error();
+        conf::VcpuDef& vcpu = d.def.vcpu;
+        if (flags & kAffectMaximum) {
+            if (*impact & kAffectLive)
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
+                                  "maximum vcpu count of a live domain can't be modified");
+            if (count > conf::kMaxVcpus)
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
+                                  "requested vcpus is greater than max allowable vcpus for the "
+                                  "connection: {} > {}",
+                                  count, conf::kMaxVcpus);
+            vcpu.max = count;
+            if (vcpu.current && *vcpu.current >= count) vcpu.current.reset();
+        } else {
+            if (count > vcpu.max)
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
+                                  "requested vcpus is greater than max allowable vcpus for the "
+                                  "domain: {} > {}",
+                                  count, vcpu.max);
+            vcpu.current = count == vcpu.max ? std::nullopt : std::optional<uint32_t>(count);
+        }
+        return {};
+    });
 }
 
 Result<int32_t> MockDomainDriver::get_vcpus_count(const DomainRef& dom, unsigned flags) {
@@ -194,59 +193,58 @@ Status MockDomainDriver::set_metadata(const DomainRef& dom, MetadataType type,
                                       const std::optional<std::string>& value,
                                       const std::optional<std::string>& key,
                                       const std::optional<std::string>& uri, unsigned) {
-    std::lock_guard lock(mu_);
-    Result<Domain*> d = find_or_error(dom);
-    if (!d) return d.error();
-    conf::DomainDef& def = (*d)->def;
-    bool remove = !value || value->empty();
-    switch (type) {
-    case MetadataType::Description:
-        def.description = remove ? std::nullopt : value;
-        break;
-    case MetadataType::Title:
-        if (!remove && value->find('\n') != std::string::npos)
-            return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
-                              "title can't contain newlines");
-        def.title = remove ? std::nullopt : value;
-        break;
-    case MetadataType::Element: {
-        if (!uri || (!remove && (!key || key->empty())))
-            return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
-                              "element metadata needs a namespace URI and a key");
-        pugi::xml_document doc;
-        std::string wrapped = "<metadata>" + def.metadata.value_or("") + "</metadata>";
-        if (!doc.load_string(wrapped.c_str()))
-            return make_error(ErrorCode::InternalError, ErrorDomain::Dom,
-                              "the domain's stored metadata does not parse");
-        pugi::xml_node root = doc.document_element();
-        for (pugi::xml_node e = root.first_child(); e;) {
-            pugi::xml_node next = e.next_sibling();
-            if (e.type() == pugi::node_element && in_namespace(e, *uri)) root.remove_child(e);
-            e = next;
+    return change(dom, [&](Domain& d) -> Status {
+        conf::DomainDef& def = d.def;
+        bool remove = !value || value->empty();
+        switch (type) {
+        case MetadataType::Description:
+            def.description = remove ? std::nullopt : value;
+            break;
+        case MetadataType::Title:
+            if (!remove && value->find('\n') != std::string::npos)
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
+                                  "title can't contain newlines");
+            def.title = remove ? std::nullopt : value;
+            break;
+        case MetadataType::Element: {
+            if (!uri || (!remove && (!key || key->empty())))
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom,
+                                  "element metadata needs a namespace URI and a key");
+            pugi::xml_document doc;
+            std::string wrapped = "<metadata>" + def.metadata.value_or("") + "</metadata>";
+            if (!doc.load_string(wrapped.c_str()))
+                return make_error(ErrorCode::InternalError, ErrorDomain::Dom,
+                                  "the domain's stored metadata does not parse");
+            pugi::xml_node root = doc.document_element();
+            for (pugi::xml_node e = root.first_child(); e;) {
+                pugi::xml_node next = e.next_sibling();
+                if (e.type() == pugi::node_element && in_namespace(e, *uri)) root.remove_child(e);
+                e = next;
+            }
+            if (!remove) {
+                pugi::xml_document add;
+                if (!add.load_string(value->c_str()) || !add.document_element())
+                    return make_error(ErrorCode::XmlError, ErrorDomain::Dom,
+                                      "metadata for '{}' is not a well-formed XML element", *uri);
+                pugi::xml_node e = root.append_copy(add.document_element());
+                std::string local = e.name();
+                if (size_t colon = local.find(':'); colon != std::string::npos)
+                    local = local.substr(colon + 1);
+                e.set_name((*key + ":" + local).c_str());
+                e.prepend_attribute(("xmlns:" + *key).c_str()) = uri->c_str();
+            }
+            std::string inner;
+            for (pugi::xml_node e : root.children())
+                inner += print_raw(e);
+            def.metadata = inner.empty() ? std::nullopt : std::optional<std::string>(inner);
+            break;
         }
-        if (!remove) {
-            pugi::xml_document add;
-            if (!add.load_string(value->c_str()) || !add.document_element())
-                return make_error(ErrorCode::XmlError, ErrorDomain::Dom,
-                                  "metadata for '{}' is not a well-formed XML element", *uri);
-            pugi::xml_node e = root.append_copy(add.document_element());
-            std::string local = e.name();
-            if (size_t colon = local.find(':'); colon != std::string::npos)
-                local = local.substr(colon + 1);
-            e.set_name((*key + ":" + local).c_str());
-            e.prepend_attribute(("xmlns:" + *key).c_str()) = uri->c_str();
+        default:
+            return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom, "unknown metadata type {}",
+                              static_cast<int32_t>(type));
         }
-        std::string inner;
-        for (pugi::xml_node e : root.children())
-            inner += print_raw(e);
-        def.metadata = inner.empty() ? std::nullopt : std::optional<std::string>(inner);
-        break;
-    }
-    default:
-        return make_error(ErrorCode::InvalidArg, ErrorDomain::Dom, "unknown metadata type {}",
-                          static_cast<int32_t>(type));
-    }
-    return (*d)->persistent ? save(**d) : Status{};
+        return {};
+    });
 }
 
 Result<std::unique_ptr<ConsoleChannel>>

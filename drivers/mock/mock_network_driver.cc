@@ -85,19 +85,36 @@ std::string MockNetworkDriver::free_bridge_name(const std::string& for_network) 
     }
 }
 
-Status MockNetworkDriver::save(const Network& n) {
-    return store_.save(n.def.name, n.def.format(), n.autostart);
+DefinitionStore::Write MockNetworkDriver::write_of(const Network& n) const {
+    return {n.def.name, n.def.format(), n.autostart};
 }
 
 Result<NetworkRef> MockNetworkDriver::define_xml(std::string_view xml) {
     Result<conf::NetworkDef> def = conf::NetworkDef::parse(xml);
     if (!def) return def.error();
-    std::lock_guard lock(mu_);
-    Result<Network*> n = add(std::move(*def), true);
-    if (!n) return n.error();
-    (*n)->persistent = true;
-    if (Status s = save(**n); !s) return s.error();
-    return (*n)->ref();
+    // Written after mu_ is released (lookups never wait for the fsync), in order (write_mu_);
+    // a new definition whose file cannot be written is taken back.
+    std::lock_guard write_lock(write_mu_);
+    DefinitionStore::Write write;
+    NetworkRef ref;
+    bool existed = false;
+    {
+        std::lock_guard lock(mu_);
+        existed = networks_.count(def->name) != 0;
+        Result<Network*> n = add(std::move(*def), true);
+        if (!n) return n.error();
+        (*n)->persistent = true;
+        write = write_of(**n);
+        ref = (*n)->ref();
+    }
+    if (Status s = store_.save(write); !s) {
+        std::lock_guard lock(mu_);
+        if (auto it = networks_.find(ref.name);
+            !existed && it != networks_.end() && !it->second.active)
+            networks_.erase(it);
+        return s.error();
+    }
+    return ref;
 }
 
 Result<NetworkRef> MockNetworkDriver::create_xml(std::string_view xml) {
@@ -197,12 +214,17 @@ Result<bool> MockNetworkDriver::get_autostart(const NetworkRef& net) {
 }
 
 Status MockNetworkDriver::set_autostart(const NetworkRef& net, bool autostart) {
-    std::lock_guard lock(mu_);
-    Result<Network*> n = find(net);
-    if (!n) return n.error();
-    if (!(*n)->persistent) return invalid("cannot set autostart for transient network");
-    (*n)->autostart = autostart;
-    return save(**n);
+    std::lock_guard write_lock(write_mu_);
+    DefinitionStore::Write write;
+    {
+        std::lock_guard lock(mu_);
+        Result<Network*> n = find(net);
+        if (!n) return n.error();
+        if (!(*n)->persistent) return invalid("cannot set autostart for transient network");
+        (*n)->autostart = autostart;
+        write = write_of(**n);
+    }
+    return store_.save(write);
 }
 
 Result<std::string> MockNetworkDriver::get_bridge_name(const NetworkRef& net) {

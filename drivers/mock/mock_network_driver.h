@@ -53,10 +53,11 @@ private:
     // All below: mu_ held.
     Result<Network*> find(const NetworkRef& net);
     Result<Network*> add(conf::NetworkDef def, bool persistent);
-    Status save(const Network& n);
+    DefinitionStore::Write write_of(const Network& n) const;
     std::string free_bridge_name(const std::string& for_network) const;
 
     DefinitionStore store_;
+    std::mutex write_mu_; // taken before mu_ by calls that write definitions
     std::mutex mu_;
     std::map<std::string, Network> networks_; // by name; guarded by mu_
 };

@@ -146,19 +146,35 @@ Result<MockStorageDriver::Pool*> MockStorageDriver::add_pool(conf::StoragePoolDe
     return &p;
 }
 
-Status MockStorageDriver::save(const Pool& p) {
-    return store_.save(p.def.name, p.def.format(), p.autostart);
+DefinitionStore::Write MockStorageDriver::write_of(const Pool& p) const {
+    return {p.def.name, p.def.format(), p.autostart};
 }
 
 Result<PoolRef> MockStorageDriver::pool_define_xml(std::string_view xml, unsigned) {
     Result<conf::StoragePoolDef> def = conf::StoragePoolDef::parse(xml);
     if (!def) return def.error();
-    std::lock_guard lock(mu_);
-    Result<Pool*> p = add_pool(std::move(*def), true);
-    if (!p) return p.error();
-    (*p)->persistent = true;
-    if (Status s = save(**p); !s) return s.error();
-    return (*p)->ref();
+    // Written after mu_ is released (lookups never wait for the fsync), in order (write_mu_);
+    // a new definition whose file cannot be written is taken back.
+    std::lock_guard write_lock(write_mu_);
+    DefinitionStore::Write write;
+    PoolRef ref;
+    bool existed = false;
+    {
+        std::lock_guard lock(mu_);
+        existed = pools_.count(def->name) != 0;
+        Result<Pool*> p = add_pool(std::move(*def), true);
+        if (!p) return p.error();
+        (*p)->persistent = true;
+        write = write_of(**p);
+        ref = (*p)->ref();
+    }
+    if (Status s = store_.save(write); !s) {
+        std::lock_guard lock(mu_);
+        if (auto it = pools_.find(ref.name); !existed && it != pools_.end() && !it->second.active)
+            pools_.erase(it);
+        return s.error();
+    }
+    return ref;
 }
 
 Result<PoolRef> MockStorageDriver::pool_create_xml(std::string_view xml, unsigned) {
@@ -309,12 +325,17 @@ Result<bool> MockStorageDriver::pool_get_autostart(const PoolRef& pool) {
 }
 
 Status MockStorageDriver::pool_set_autostart(const PoolRef& pool, bool autostart) {
-    std::lock_guard lock(mu_);
-    Result<Pool*> p = find_pool(pool);
-    if (!p) return p.error();
-    if (!(*p)->persistent) return invalid("cannot set autostart for transient pool");
-    (*p)->autostart = autostart;
-    return save(**p);
+    std::lock_guard write_lock(write_mu_);
+    DefinitionStore::Write write;
+    {
+        std::lock_guard lock(mu_);
+        Result<Pool*> p = find_pool(pool);
+        if (!p) return p.error();
+        if (!(*p)->persistent) return invalid("cannot set autostart for transient pool");
+        (*p)->autostart = autostart;
+        write = write_of(**p);
+    }
+    return store_.save(write);
 }
 
 // ---- volumes -----------------------------------------------------------------------------------

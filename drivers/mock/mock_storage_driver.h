@@ -94,11 +94,12 @@ private:
     Result<Volume*> find_vol(const VolRef& vol, Pool** pool = nullptr);
     Result<Pool*> add_pool(conf::StoragePoolDef def, bool persistent);
     Result<Volume*> add_vol(Pool& pool, std::string_view xml);
-    Status save(const Pool& p);
+    DefinitionStore::Write write_of(const Pool& p) const;
     // Takes mu_: puts `data` at `offset` of the volume, if it still exists.
     Status commit_upload(const VolRef& vol, uint64_t offset, const std::string& data);
 
     DefinitionStore store_;
+    std::mutex write_mu_; // taken before mu_ by calls that write definitions
     std::mutex mu_;
     std::map<std::string, Pool> pools_; // by name; guarded by mu_
 };
