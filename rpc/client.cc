@@ -239,11 +239,11 @@ Result<std::string> RpcClient::call(uint32_t program, uint32_t version, int32_t 
         serial = next_serial();
         calls_[serial] = std::make_shared<PendingCall>();
     }
-    return send_and_wait(program, version, proc, std::move(args), serial);
+    return send_and_wait(program, version, proc, args, serial);
 }
 
 Result<std::string> RpcClient::send_and_wait(uint32_t program, uint32_t version, int32_t proc,
-                                             std::string args, uint32_t serial) {
+                                             const std::string& args, uint32_t serial) {
     std::shared_ptr<PendingCall> pending;
     {
         std::lock_guard lock(mu_);
@@ -272,7 +272,7 @@ RpcClient::call_with_stream(uint32_t program, uint32_t version, int32_t proc, st
         calls_[serial] = std::make_shared<PendingCall>();
         streams_[serial] = state;
     }
-    Result<std::string> reply = send_and_wait(program, version, proc, std::move(args), serial);
+    Result<std::string> reply = send_and_wait(program, version, proc, args, serial);
     if (!reply) {
         forget_stream(serial);
         return reply.error();

@@ -143,7 +143,7 @@ private:
     void start_threads();
     Status write_frame(const MessageHeader& header, std::string_view payload);
     Result<std::string> send_and_wait(uint32_t program, uint32_t version, int32_t proc,
-                                      std::string args, uint32_t serial);
+                                      const std::string& args, uint32_t serial);
     uint32_t next_serial();
     void read_loop();
     void handle_frame(const MessageHeader& h, std::string payload);
