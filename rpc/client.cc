@@ -262,7 +262,8 @@ Result<std::string> RpcClient::send_and_wait(uint32_t program, uint32_t version,
 }
 
 Result<std::pair<std::string, std::unique_ptr<RpcStream>>>
-RpcClient::call_with_stream(uint32_t program, uint32_t version, int32_t proc, std::string args) {
+RpcClient::call_with_stream(uint32_t program, uint32_t version, int32_t proc,
+                            const std::string& args) {
     uint32_t serial = 0;
     auto state = std::make_shared<StreamState>();
     {

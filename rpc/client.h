@@ -114,7 +114,7 @@ public:
     // A call that opens a stream: the reply payload and the stream. The stream is registered
     // before the call goes out, so data the server sends right after its reply is kept.
     Result<std::pair<std::string, std::unique_ptr<RpcStream>>>
-    call_with_stream(uint32_t program, uint32_t version, int32_t proc, std::string args);
+    call_with_stream(uint32_t program, uint32_t version, int32_t proc, const std::string& args);
 
     void set_message_handler(MessageHandler handler);
     void set_close_handler(CloseHandler handler);
