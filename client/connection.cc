@@ -81,6 +81,12 @@ void Connection::set_close_handler(std::function<void(const Error&)> handler) {
     rpc_->set_close_handler(std::move(handler));
 }
 
+Status Connection::require_writable(std::string_view api) const {
+    if (!readonly_) return {};
+    return make_error(ErrorCode::OperationDenied, ErrorDomain::None,
+                      "operation forbidden: read only access prevents {}", api);
+}
+
 Result<bool> Connection::supports_feature(int feature) {
     auto r = remote_.connect_supports_feature({feature});
     if (!r) return r.error();
@@ -174,6 +180,8 @@ Result<Domain> Connection::find_domain(std::string_view text, bool allow_id) {
 }
 
 Result<Domain> Connection::define_domain(const std::string& xml, unsigned flags) {
+    if (Status s = require_writable(flags ? "virDomainDefineXMLFlags" : "virDomainDefineXML"); !s)
+        return s.error();
     if (flags == 0) {
         auto r = remote_.domain_define_xml({xml});
         if (!r) return r.error();
@@ -185,6 +193,7 @@ Result<Domain> Connection::define_domain(const std::string& xml, unsigned flags)
 }
 
 Result<Domain> Connection::create_domain(const std::string& xml, unsigned flags) {
+    if (Status s = require_writable("virDomainCreateXML"); !s) return s.error();
     auto r = remote_.domain_create_xml({xml, flags});
     if (!r) return r.error();
     return Domain(*this, r->dom);

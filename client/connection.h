@@ -63,6 +63,9 @@ public:
 
     const std::string& uri() const { return uri_; }
     bool readonly() const { return readonly_; }
+    // Refuses a change on a read-only connection before it is sent, worded as libvirt's client
+    // words it ("read only access prevents virDomainCreate"), so tools see the same text.
+    Status require_writable(std::string_view api) const;
     // The generated stubs, for calls the object classes do not wrap.
     rpc::RemoteClient& remote() { return remote_; }
     rpc::RpcClient& transport() { return *rpc_; }

@@ -15,6 +15,9 @@ bool no_support(const Error& e) {
 } // namespace
 
 Status Domain::create(unsigned flags) {
+    if (Status s = conn_->require_writable(flags ? "virDomainCreateWithFlags" : "virDomainCreate");
+        !s)
+        return s;
     if (flags != 0) {
         auto r = conn_->remote().domain_create_with_flags({ref_, flags});
         if (!r) return r.error();
@@ -26,6 +29,9 @@ Status Domain::create(unsigned flags) {
 }
 
 Status Domain::destroy(unsigned flags) {
+    if (Status s = conn_->require_writable(flags ? "virDomainDestroyFlags" : "virDomainDestroy");
+        !s)
+        return s;
     Status s = flags ? conn_->remote().domain_destroy_flags({ref_, flags})
                      : conn_->remote().domain_destroy({ref_});
     if (s) ref_.id = -1;
@@ -33,15 +39,20 @@ Status Domain::destroy(unsigned flags) {
 }
 
 Status Domain::shutdown(unsigned flags) {
+    if (Status s = conn_->require_writable(flags ? "virDomainShutdownFlags" : "virDomainShutdown");
+        !s)
+        return s;
     return flags ? conn_->remote().domain_shutdown_flags({ref_, flags})
                  : conn_->remote().domain_shutdown({ref_});
 }
 
 Status Domain::reboot(unsigned flags) {
+    if (Status s = conn_->require_writable("virDomainReboot"); !s) return s;
     return conn_->remote().domain_reboot({ref_, flags});
 }
 
 Status Domain::reset() {
+    if (Status s = conn_->require_writable("virDomainReset"); !s) return s;
     rpc::XdrWriter w;
     encode(w, ref_);
     w.u32(0);
@@ -52,14 +63,17 @@ Status Domain::reset() {
 }
 
 Status Domain::suspend() {
+    if (Status s = conn_->require_writable("virDomainSuspend"); !s) return s;
     return conn_->remote().domain_suspend({ref_});
 }
 
 Status Domain::resume() {
+    if (Status s = conn_->require_writable("virDomainResume"); !s) return s;
     return conn_->remote().domain_resume({ref_});
 }
 
 Status Domain::undefine(unsigned flags) {
+    if (Status s = conn_->require_writable("virDomainUndefineFlags"); !s) return s;
     Status s = conn_->remote().domain_undefine_flags({ref_, flags});
     if (!s && flags == 0 && (no_support(s.error()) || s.error().code() == ErrorCode::InvalidArg))
         return conn_->remote().domain_undefine({ref_});
@@ -113,6 +127,7 @@ Result<bool> Domain::autostart() {
 }
 
 Status Domain::set_autostart(bool on) {
+    if (Status s = conn_->require_writable("virDomainSetAutostart"); !s) return s;
     return conn_->remote().domain_set_autostart({ref_, on ? 1 : 0});
 }
 
@@ -123,14 +138,17 @@ Result<bool> Domain::has_managed_save() {
 }
 
 Status Domain::set_memory(uint64_t kib) {
+    if (Status s = conn_->require_writable("virDomainSetMemory"); !s) return s;
     return conn_->remote().domain_set_memory({ref_, kib});
 }
 
 Status Domain::set_max_memory(uint64_t kib) {
+    if (Status s = conn_->require_writable("virDomainSetMaxMemory"); !s) return s;
     return conn_->remote().domain_set_max_memory({ref_, kib});
 }
 
 Status Domain::set_vcpus(unsigned count) {
+    if (Status s = conn_->require_writable("virDomainSetVcpus"); !s) return s;
     return conn_->remote().domain_set_vcpus({ref_, count});
 }
 

@@ -34,7 +34,7 @@ bool cmd_define(Vsh& vsh, const Args& args) {
     unsigned flags = args.has("validate") ? kDefineValidate : 0;
     Result<client::Domain> d = vsh.conn()->define_domain(*xml, flags);
     if (!d) return vsh.fail(d.error(), "Failed to define domain from {}", file);
-    fmt::print("Domain '{}' defined from {}\n", d->name(), file);
+    vsh.extra("Domain '{}' defined from {}\n", d->name(), file);
     return true;
 }
 
@@ -47,7 +47,7 @@ bool cmd_create(Vsh& vsh, const Args& args) {
                      (args.has("validate") ? kStartValidate : 0);
     Result<client::Domain> d = vsh.conn()->create_domain(*xml, flags);
     if (!d) return vsh.fail(d.error(), "Failed to create domain from {}", file);
-    fmt::print("Domain '{}' created from {}\n", d->name(), file);
+    vsh.extra("Domain '{}' created from {}\n", d->name(), file);
     return true;
 }
 
@@ -56,7 +56,7 @@ bool cmd_undefine(Vsh& vsh, const Args& args) {
     if (!d) return false;
     if (Status s = d->undefine(); !s)
         return vsh.fail(s.error(), "Failed to undefine domain '{}'", d->name());
-    fmt::print("Domain '{}' has been undefined\n", d->name());
+    vsh.extra("Domain '{}' has been undefined\n", d->name());
     return true;
 }
 
@@ -73,7 +73,7 @@ bool cmd_start(Vsh& vsh, const Args& args) {
                      (args.has("force-boot") ? kStartForceBoot : 0);
     if (Status s = d->create(flags); !s)
         return vsh.fail(s.error(), "Failed to start domain '{}'", d->name());
-    fmt::print("Domain '{}' started\n", d->name());
+    vsh.extra("Domain '{}' started\n", d->name());
     return true;
 }
 
@@ -112,7 +112,7 @@ bool cmd_shutdown(Vsh& vsh, const Args& args) {
     if (!d) return false;
     if (Status s = d->shutdown(*flags); !s)
         return vsh.fail(s.error(), "Failed to shutdown domain '{}'", d->name());
-    fmt::print("Domain '{}' is being shutdown\n", d->name());
+    vsh.extra("Domain '{}' is being shutdown\n", d->name());
     return true;
 }
 
@@ -123,7 +123,7 @@ bool cmd_reboot(Vsh& vsh, const Args& args) {
     if (!d) return false;
     if (Status s = d->reboot(*flags); !s)
         return vsh.fail(s.error(), "Failed to reboot domain '{}'", d->name());
-    fmt::print("Domain '{}' is being rebooted\n", d->name());
+    vsh.extra("Domain '{}' is being rebooted\n", d->name());
     return true;
 }
 
@@ -132,7 +132,7 @@ bool cmd_destroy(Vsh& vsh, const Args& args) {
     if (!d) return false;
     if (Status s = d->destroy(args.has("graceful") ? 1 : 0); !s)
         return vsh.fail(s.error(), "Failed to destroy domain '{}'", d->name());
-    fmt::print("Domain '{}' destroyed\n", d->name());
+    vsh.extra("Domain '{}' destroyed\n", d->name());
     return true;
 }
 
@@ -141,7 +141,7 @@ bool cmd_reset(Vsh& vsh, const Args& args) {
     if (!d) return false;
     if (Status s = d->reset(); !s)
         return vsh.fail(s.error(), "Failed to reset domain '{}'", d->name());
-    fmt::print("Domain '{}' was reset\n", d->name());
+    vsh.extra("Domain '{}' was reset\n", d->name());
     return true;
 }
 
@@ -150,7 +150,7 @@ bool cmd_suspend(Vsh& vsh, const Args& args) {
     if (!d) return false;
     if (Status s = d->suspend(); !s)
         return vsh.fail(s.error(), "Failed to suspend domain '{}'", d->name());
-    fmt::print("Domain '{}' suspended\n", d->name());
+    vsh.extra("Domain '{}' suspended\n", d->name());
     return true;
 }
 
@@ -159,7 +159,7 @@ bool cmd_resume(Vsh& vsh, const Args& args) {
     if (!d) return false;
     if (Status s = d->resume(); !s)
         return vsh.fail(s.error(), "Failed to resume domain '{}'", d->name());
-    fmt::print("Domain '{}' resumed\n", d->name());
+    vsh.extra("Domain '{}' resumed\n", d->name());
     return true;
 }
 
@@ -217,7 +217,7 @@ bool cmd_edit(Vsh& vsh, const Args& args) {
     Result<std::string> edited = read_file_for(path);
     if (!edited) return vsh.fail(edited.error());
     if (*edited == *xml) {
-        fmt::print("Domain '{}' XML configuration not changed.\n", d->name());
+        vsh.extra("Domain '{}' XML configuration not changed.\n", d->name());
         return true;
     }
     unsigned flags = args.has("skip-validate") ? 0 : kDefineValidate;
@@ -225,7 +225,7 @@ bool cmd_edit(Vsh& vsh, const Args& args) {
     if (!nd && flags != 0 && nd.error().code() == ErrorCode::NoSupport)
         nd = vsh.conn()->define_domain(*edited, 0);
     if (!nd) return vsh.fail(nd.error(), "Failed. Your changes were not saved");
-    fmt::print("Domain '{}' XML configuration edited.\n", nd->name());
+    vsh.extra("Domain '{}' XML configuration edited.\n", nd->name());
     return true;
 }
 
@@ -236,7 +236,7 @@ bool cmd_autostart(Vsh& vsh, const Args& args) {
     if (Status s = d->set_autostart(on); !s)
         return on ? vsh.fail(s.error(), "Failed to mark domain '{}' as autostarted", d->name())
                   : vsh.fail(s.error(), "Failed to unmark domain '{}' as autostarted", d->name());
-    fmt::print("Domain '{}' {} as autostarted\n", d->name(), on ? "marked" : "unmarked");
+    vsh.extra("Domain '{}' {} as autostarted\n", d->name(), on ? "marked" : "unmarked");
     return true;
 }
 

@@ -191,7 +191,8 @@ bool cmd_event(Vsh& vsh, const Args& args) {
         vsh.disconnect();
         return false;
     }
-    return true;
+    // As virsh: waiting in vain until the timeout counts as a failure.
+    return !(timed_out && received == 0);
 }
 
 } // namespace

@@ -42,7 +42,7 @@ bool cmd_nodeinfo(Vsh& vsh, const Args&) {
     Result<client::NodeInfo> n = vsh.conn()->node_info();
     if (!n) return vsh.fail(n.error(), "failed to get node information");
     auto row = [](std::string_view k, const std::string& v) { fmt::print("{:<20} {}\n", k, v); };
-    row("CPU model:", n->model.c_str()); // the wire form is NUL-padded
+    row("CPU model:", until_nul(n->model)); // the wire form is NUL-padded
     row("CPU(s):", std::to_string(n->cpus));
     if (n->mhz) row("CPU frequency:", fmt::format("{} MHz", n->mhz));
     row("CPU socket(s):", std::to_string(n->sockets));

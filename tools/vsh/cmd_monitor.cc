@@ -77,8 +77,8 @@ bool cmd_dominfo(Vsh& vsh, const Args& args) {
     row("Managed save:", !saved ? "unknown" : *saved ? "yes" : "no");
     auto model = d->connection().remote().node_get_security_model();
     if (model && !model->model.empty() && model->model[0] != '\0') {
-        row("Security model:", model->model.c_str());
-        row("Security DOI:", model->doi.c_str());
+        row("Security model:", until_nul(model->model));
+        row("Security DOI:", until_nul(model->doi));
     }
     return true;
 }

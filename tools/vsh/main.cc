@@ -1,6 +1,7 @@
 // vsh: a virsh-compatible command line client for virtd. Runs one command given on the command
 // line, or an interactive shell when none is.
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,9 +31,7 @@ void usage() {
     fmt::print("\n  (specify help <command> for details about the command)\n\n");
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     using namespace virtd::vsh;
     Vsh vsh;
     int i = 1;
@@ -80,4 +79,15 @@ int main(int argc, char** argv) {
     }
     vsh.disconnect();
     return ok ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "error: {}\n", e.what());
+        return 1;
+    }
 }

@@ -54,7 +54,7 @@ std::optional<std::string> Args::get(std::string_view name) const {
 
 Result<Args> parse_args(const CommandDef& cmd, const std::vector<std::string>& words) {
     auto err = [](std::string text) {
-        return Error(ErrorCode::InvalidArg, ErrorDomain::None, text);
+        return Error(ErrorCode::InvalidArg, ErrorDomain::None, std::move(text));
     };
     Args args;
     bool options_done = false;

@@ -46,7 +46,9 @@ public:
     std::optional<std::string> get(std::string_view name) const;
     // The value, or "" when absent (for required options the parser already checked).
     std::string str(std::string_view name) const { return get(name).value_or(""); }
-    void set(std::string_view name, std::string value) { values_[std::string(name)] = value; }
+    void set(std::string_view name, std::string value) {
+        values_[std::string(name)] = std::move(value);
+    }
 
 private:
     std::map<std::string, std::string> values_;
@@ -112,6 +114,11 @@ public:
     // Runs one command line already split into words; false when it failed.
     bool run(const std::vector<std::string>& words);
 
+    // Confirmations ("Domain 'x' started"): stdout, unless quiet.
+    template <typename... A>
+    void extra(fmt::format_string<A...> f, A&&... a) {
+        if (!quiet) fmt::print(f, std::forward<A>(a)...);
+    }
     // "error: TEXT" on stderr.
     template <typename... A>
     void error(fmt::format_string<A...> f, A&&... a) {
@@ -141,6 +148,11 @@ private:
 
 // Reads a whole file for define/create; the error is worded as virsh's.
 Result<std::string> read_file_for(std::string_view path);
+
+// A string the wire carries NUL-padded (char arrays), up to its first NUL.
+inline std::string until_nul(const std::string& s) {
+    return s.substr(0, s.find('\0'));
+}
 
 // virsh's words for states and reasons.
 std::string_view state_name(client::DomainState s);

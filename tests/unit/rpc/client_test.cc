@@ -207,10 +207,10 @@ TEST_F(ClientTest, ServerGoingAwayFailsCallsAndTellsTheCloseHandler) {
     std::this_thread::sleep_for(50ms);
     loop_.post([this] { server_.reset(); });
     slow.join();
-    for (int i = 0; i < 100 && c->is_open(); i++)
+    for (int i = 0; i < 100 && !told.load(); i++)
         std::this_thread::sleep_for(20ms);
-    EXPECT_FALSE(c->is_open());
     EXPECT_TRUE(told.load());
+    EXPECT_FALSE(c->is_open());
     auto r = remote.connect_get_hostname();
     EXPECT_FALSE(r.ok());
 }
