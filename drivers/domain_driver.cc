@@ -62,4 +62,70 @@ Status DomainDriver::set_autostart(const DomainRef&, bool) {
     return driver_unsupported("domain autostart");
 }
 
+Status DomainDriver::reboot(const DomainRef&, unsigned) {
+    return driver_unsupported("rebooting domains");
+}
+Status DomainDriver::reset(const DomainRef&, unsigned) {
+    return driver_unsupported("resetting domains");
+}
+Status DomainDriver::set_memory(const DomainRef&, uint64_t, unsigned) {
+    return driver_unsupported("changing domain memory");
+}
+Status DomainDriver::set_vcpus(const DomainRef&, uint32_t, unsigned) {
+    return driver_unsupported("changing domain vcpus");
+}
+Result<int32_t> DomainDriver::get_vcpus_count(const DomainRef&, unsigned) {
+    return driver_unsupported("domain vcpu counts");
+}
+Result<std::vector<VcpuInfo>> DomainDriver::get_vcpu_info(const DomainRef&) {
+    return driver_unsupported("domain vcpu info");
+}
+Result<std::string> DomainDriver::get_metadata(const DomainRef&, MetadataType,
+                                               const std::optional<std::string>&, unsigned) {
+    return driver_unsupported("domain metadata");
+}
+Status DomainDriver::set_metadata(const DomainRef&, MetadataType, const std::optional<std::string>&,
+                                  const std::optional<std::string>&,
+                                  const std::optional<std::string>&, unsigned) {
+    return driver_unsupported("domain metadata");
+}
+Status DomainDriver::save(const DomainRef&, const std::string&, unsigned) {
+    return driver_unsupported("saving domains");
+}
+Status DomainDriver::restore(const std::string&, unsigned) {
+    return driver_unsupported("restoring domains");
+}
+Status DomainDriver::managed_save(const DomainRef&, unsigned) {
+    return driver_unsupported("managed save");
+}
+Result<bool> DomainDriver::has_managed_save(const DomainRef&) {
+    return driver_unsupported("managed save");
+}
+Status DomainDriver::managed_save_remove(const DomainRef&) {
+    return driver_unsupported("managed save");
+}
+Result<std::string> DomainDriver::snapshot_create(const DomainRef&, std::string_view, unsigned) {
+    return driver_unsupported("snapshots");
+}
+Result<std::vector<std::string>> DomainDriver::snapshot_list(const DomainRef&, unsigned) {
+    return driver_unsupported("snapshots");
+}
+Result<std::string> DomainDriver::snapshot_xml(const DomainRef&, const std::string&, unsigned) {
+    return driver_unsupported("snapshots");
+}
+Result<std::optional<std::string>> DomainDriver::snapshot_current(const DomainRef&) {
+    return driver_unsupported("snapshots");
+}
+Status DomainDriver::snapshot_revert(const DomainRef&, const std::string&, unsigned) {
+    return driver_unsupported("snapshots");
+}
+Status DomainDriver::snapshot_delete(const DomainRef&, const std::string&, unsigned) {
+    return driver_unsupported("snapshots");
+}
+Result<std::unique_ptr<ConsoleChannel>>
+DomainDriver::open_console(const DomainRef&, const std::optional<std::string>&, unsigned,
+                           const ConsoleOutput&) {
+    return driver_unsupported("consoles");
+}
+
 } // namespace virtd

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,13 +56,35 @@ struct DomainEvent {
 
 // Event numbers the drivers emit.
 namespace domain_event {
-inline constexpr int32_t kDefined = 0;   // detail 0 added, 1 updated
-inline constexpr int32_t kUndefined = 1; // detail 0 removed
-inline constexpr int32_t kStarted = 2;   // detail 0 booted
-inline constexpr int32_t kSuspended = 3; // detail 0 paused
-inline constexpr int32_t kResumed = 4;   // detail 0 unpaused
-inline constexpr int32_t kStopped = 5;   // detail 0 shutdown, 1 destroyed
+inline constexpr int32_t kDefined = 0;             // detail 0 added, 1 updated
+inline constexpr int32_t kUndefined = 1;           // detail 0 removed
+inline constexpr int32_t kStarted = 2;             // detail 0 booted
+inline constexpr int32_t kSuspended = 3;           // detail 0 paused
+inline constexpr int32_t kResumed = 4;             // detail 0 unpaused
+inline constexpr int32_t kStopped = 5;             // detail 0 shutdown, 1 destroyed, 4 saved,
+                                                   // 6 from snapshot
+inline constexpr int32_t kStartedRestored = 2;     // kStarted's detail after a restore
+inline constexpr int32_t kStartedFromSnapshot = 3; // ... and after reverting to a snapshot
+inline constexpr int32_t kStoppedSaved = 4;
+inline constexpr int32_t kStoppedFromSnapshot = 6;
+inline constexpr int32_t kDefinedFromSnapshot = 2; // kDefined's detail after a revert
 } // namespace domain_event
+
+// virDomainModificationImpact, and the flags setmem/setvcpus add to it.
+inline constexpr unsigned kAffectLive = 1;
+inline constexpr unsigned kAffectConfig = 2;
+inline constexpr unsigned kAffectMaximum = 4; // VIR_DOMAIN_MEM_MAXIMUM, VIR_DOMAIN_VCPU_MAXIMUM
+
+// virDomainMetadataType.
+enum class MetadataType : int32_t { Description = 0, Title = 1, Element = 2 };
+
+// One vCPU of a running domain, as virVcpuInfo has it.
+struct VcpuInfo {
+    uint32_t number = 0;
+    int32_t state = 1; // VIR_VCPU_RUNNING
+    uint64_t cpu_time_ns = 0;
+    int32_t cpu = 0; // the host CPU it last ran on
+};
 
 // Where a driver reports events. Called from the driver's threads; must be thread-safe.
 class DomainEventSink {
@@ -67,6 +92,15 @@ public:
     virtual ~DomainEventSink() = default;
     virtual void domain_event(const DomainEvent& e) = 0;
 };
+
+// A guest console a client opened: bytes typed go in through write(); what the guest prints
+// arrives through the output function given to open_console().
+class ConsoleChannel {
+public:
+    virtual ~ConsoleChannel() = default;
+    virtual Status write(std::string_view data) = 0;
+};
+using ConsoleOutput = std::function<void(std::string_view)>;
 
 // libvirt's virConnectListAllDomainsFlags that drivers filter on (0 = all).
 inline constexpr unsigned kListActive = 1;
@@ -98,6 +132,44 @@ public:
     virtual Result<bool> is_persistent(const DomainRef& dom);
     virtual Result<bool> get_autostart(const DomainRef& dom);
     virtual Status set_autostart(const DomainRef& dom, bool autostart);
+
+    virtual Status reboot(const DomainRef& dom, unsigned flags);
+    virtual Status reset(const DomainRef& dom, unsigned flags);
+    // Flags: kAffect*. Memory in KiB.
+    virtual Status set_memory(const DomainRef& dom, uint64_t kib, unsigned flags);
+    virtual Status set_vcpus(const DomainRef& dom, uint32_t count, unsigned flags);
+    virtual Result<int32_t> get_vcpus_count(const DomainRef& dom, unsigned flags);
+    virtual Result<std::vector<VcpuInfo>> get_vcpu_info(const DomainRef& dom);
+    virtual Result<std::string> get_metadata(const DomainRef& dom, MetadataType type,
+                                             const std::optional<std::string>& uri, unsigned flags);
+    // `value` absent: remove it. `key` and `uri`: the namespace prefix and URI of an element.
+    virtual Status set_metadata(const DomainRef& dom, MetadataType type,
+                                const std::optional<std::string>& value,
+                                const std::optional<std::string>& key,
+                                const std::optional<std::string>& uri, unsigned flags);
+
+    // Save stops the domain into a file at `path` (on the daemon's host); restore starts it from
+    // one. A managed save is kept by the driver and used by the next start.
+    virtual Status save(const DomainRef& dom, const std::string& path, unsigned flags);
+    virtual Status restore(const std::string& path, unsigned flags);
+    virtual Status managed_save(const DomainRef& dom, unsigned flags);
+    virtual Result<bool> has_managed_save(const DomainRef& dom);
+    virtual Status managed_save_remove(const DomainRef& dom);
+
+    // Snapshots, by name within their domain.
+    virtual Result<std::string> snapshot_create(const DomainRef& dom, std::string_view xml,
+                                                unsigned flags);
+    virtual Result<std::vector<std::string>> snapshot_list(const DomainRef& dom, unsigned flags);
+    virtual Result<std::string> snapshot_xml(const DomainRef& dom, const std::string& name,
+                                             unsigned flags);
+    virtual Result<std::optional<std::string>> snapshot_current(const DomainRef& dom);
+    virtual Status snapshot_revert(const DomainRef& dom, const std::string& name, unsigned flags);
+    virtual Status snapshot_delete(const DomainRef& dom, const std::string& name, unsigned flags);
+
+    // A console: output comes through `output` until the channel is destroyed.
+    virtual Result<std::unique_ptr<ConsoleChannel>>
+    open_console(const DomainRef& dom, const std::optional<std::string>& device, unsigned flags,
+                 const ConsoleOutput& output);
 
     // Where lifecycle events go; set once before the driver is used.
     void set_event_sink(DomainEventSink* sink) { sink_ = sink; }

@@ -9,6 +9,8 @@ struct CallContext {
     uint64_t client_id = 0; // unique per connection for the life of the server
     bool readonly = false;  // the client came in through the read-only socket or asked for RO
     bool secure = true;     // a local unix socket (later: TLS); plain TCP is not
+    uint32_t serial = 0;    // the call's serial and procedure: a stream the call opens goes by
+    int32_t proc = 0;       // them
 };
 
 // Flags in ProcedureInfo, from the attributes in remote_protocol.def.

@@ -222,7 +222,11 @@ bool RpcServer::handle_frame(Client& c, std::string_view frame) {
                                           {}));
         return true; // a PONG needs nothing; it already counted as hearing from the client
     }
-    if (h->type != MessageType::Call) return true; // streams come later; other types are ignored
+    if (h->type == MessageType::Stream) {
+        handler_.handle_stream(c.info, *h, payload);
+        return true;
+    }
+    if (h->type != MessageType::Call) return true; // nothing else is for the server to act on
     if (h->program != kRemoteProgram || h->version != kRemoteVersion) {
         queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
                                                   "Cannot find program {} version {}", h->program,
@@ -263,6 +267,7 @@ void RpcServer::start_call(Client& c, const MessageHeader& h, std::string payloa
             // Calls held back by the in-flight limit can go now.
             if ((c = find(id))) process_input(*c);
         });
+        if (reply) handler_.after_reply(info, h);
     });
 }
 
@@ -312,6 +317,14 @@ void RpcServer::send_message(uint64_t client_id, uint32_t program, int32_t proc,
             queue_write(
                 *c, encode_message({program, 1, proc, MessageType::Message, 1, MessageStatus::Ok},
                                    payload));
+    });
+}
+
+void RpcServer::send_packet(uint64_t client_id, const MessageHeader& header, std::string payload) {
+    std::shared_ptr<std::atomic<bool>> alive = alive_;
+    loop_.post([this, alive, client_id, header, payload = std::move(payload)] {
+        if (!alive->load()) return;
+        if (Client* c = find(client_id)) queue_write(*c, encode_message(header, payload));
     });
 }
 

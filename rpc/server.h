@@ -52,6 +52,17 @@ public:
                                             std::string_view payload) = 0;
     // The connection is gone (closed by the peer, dropped, or close_client()). Loop thread.
     virtual void client_closed(uint64_t client_id) { (void)client_id; }
+    // A call's OK reply has been queued; a call that opens a stream starts sending from here.
+    // Worker thread.
+    virtual void after_reply(const ClientInfo& client, const MessageHeader& call) {
+        (void)client, (void)call;
+    }
+    // A STREAM packet from the client (data, finish or abort of a stream a call opened). Loop
+    // thread, in arrival order.
+    virtual void handle_stream(const ClientInfo& client, const MessageHeader& header,
+                               std::string_view payload) {
+        (void)client, (void)header, (void)payload;
+    }
 };
 
 class RpcServer {
@@ -69,6 +80,8 @@ public:
 
     // Sends a MESSAGE (an event) to a client, if it is still connected. Thread-safe.
     void send_message(uint64_t client_id, uint32_t program, int32_t proc, std::string payload);
+    // Queues any packet, e.g. stream data; packets from one thread go out in order.
+    void send_packet(uint64_t client_id, const MessageHeader& header, std::string payload);
     // Starts pinging this client when idle (it asked for keepalive). Thread-safe.
     void enable_keepalive(uint64_t client_id);
     // Closes a connection after what is queued for it has been written. Thread-safe.

@@ -13,6 +13,8 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "drivers/mock/mock_domain_driver.h"
+#include "drivers/mock/mock_network_driver.h"
+#include "drivers/mock/mock_storage_driver.h"
 #include "rpc/server.h"
 #include "virtd/config.h"
 #include "virtd/remote_procedures.h"
@@ -117,10 +119,12 @@ int main(int argc, char** argv) {
 
     EventLoop loop;
     MockDomainDriver mock_domains(opt.state_dir);
+    MockStorageDriver mock_storage(opt.state_dir);
+    MockNetworkDriver mock_networks(opt.state_dir);
     // The server calls the procedures, which send events through the server: the dispatcher
     // learns the server once both exist.
     EventDispatcher events(nullptr);
-    RemoteProcedures procedures(mock_domains, events);
+    RemoteProcedures procedures(mock_domains, mock_storage, mock_networks, events);
     rpc::ServerLimits limits;
     limits.max_clients = cfg.max_clients;
     limits.workers = cfg.max_workers;

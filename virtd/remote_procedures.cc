@@ -1,10 +1,14 @@
 #include "virtd/remote_procedures.h"
 
+#include <cstring>
+
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "conf/capabilities.h"
 #include "conf/domain.h"
+#include "virtd/wire_refs.h"
 
 namespace virtd {
 namespace {
@@ -16,19 +20,6 @@ constexpr int32_t kFeatureKeepalive = 10;
 constexpr int32_t kFeatureEventCallback = 14;
 constexpr int32_t kFeatureCloseCallback = 15;
 
-DomainRef to_ref(const rpc::NonnullDomain& d) {
-    return {d.name, Uuid(d.uuid), d.id};
-}
-rpc::NonnullDomain to_wire(const DomainRef& r) {
-    return {r.name, r.uuid.bytes(), r.id};
-}
-
-template <typename Ret>
-Result<Ret> wrap_dom(Result<DomainRef> r) {
-    if (!r) return r.error();
-    return Ret{to_wire(*r)};
-}
-
 } // namespace
 
 RemoteProcedures::Connection RemoteProcedures::connection(uint64_t id) {
@@ -36,8 +27,18 @@ RemoteProcedures::Connection RemoteProcedures::connection(uint64_t id) {
     return connections_[id];
 }
 
+void RemoteProcedures::after_reply(const rpc::ClientInfo& client, const rpc::MessageHeader& call) {
+    streams_.after_reply(client, call);
+}
+
+void RemoteProcedures::handle_stream(const rpc::ClientInfo& client, const rpc::MessageHeader& h,
+                                     std::string_view payload) {
+    streams_.handle_packet(client, h, payload);
+}
+
 void RemoteProcedures::client_closed(uint64_t client_id) {
     events_.client_closed(client_id);
+    streams_.client_closed(client_id);
     std::lock_guard lock(mu_);
     connections_.erase(client_id);
 }
@@ -56,7 +57,8 @@ Result<std::string> RemoteProcedures::handle_call(const rpc::ClientInfo& client,
                           "operation forbidden: read only access prevents {}", info->name);
     rpc::XdrReader args(payload);
     rpc::XdrWriter reply;
-    rpc::CallContext ctx{client.id, conn.readonly || client.readonly_socket, client.local};
+    rpc::CallContext ctx{client.id, conn.readonly || client.readonly_socket, client.local, h.serial,
+                         h.proc};
     if (Status s = rpc::dispatch_remote(*this, ctx, h.proc, args, reply); !s) return s.error();
     return reply.take();
 }
@@ -166,6 +168,34 @@ Result<rpc::NodeGetInfoRet> RemoteProcedures::node_get_info(const rpc::CallConte
     return info;
 }
 
+Result<rpc::NodeGetMemoryStatsRet>
+RemoteProcedures::node_get_memory_stats(const rpc::CallContext&,
+                                        const rpc::NodeGetMemoryStatsArgs& a) {
+    // libvirt's four fields, in KiB, from the kernel's own accounting.
+    static constexpr std::pair<const char*, const char*> kFields[] = {{"total", "MemTotal:"},
+                                                                      {"free", "MemFree:"},
+                                                                      {"buffers", "Buffers:"},
+                                                                      {"cached", "Cached:"}};
+    constexpr int32_t kAllCells = -1;
+    if (a.cell_num != kAllCells && a.cell_num != 0)
+        return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
+                          "Invalid cell number {}: the host has one NUMA cell", a.cell_num);
+    rpc::NodeGetMemoryStatsRet ret;
+    ret.nparams = static_cast<int32_t>(std::size(kFields));
+    if (a.nparams == 0) return ret; // the caller asks how many there are
+    Result<std::string> meminfo = read_file("/proc/meminfo");
+    if (!meminfo) return meminfo.error();
+    for (const auto& [field, key] : kFields) {
+        if (ret.params.size() >= static_cast<size_t>(std::max(a.nparams, 0))) break;
+        uint64_t kib = 0;
+        if (size_t at = meminfo->find(key); at != std::string::npos)
+            kib = std::strtoull(meminfo->c_str() + at + std::strlen(key), nullptr, 10);
+        ret.params.push_back({field, kib});
+    }
+    ret.nparams = static_cast<int32_t>(ret.params.size());
+    return ret;
+}
+
 Result<rpc::NodeGetSecurityModelRet>
 RemoteProcedures::node_get_security_model(const rpc::CallContext&) {
     // No security driver yet: an empty model tells clients not to ask for labels.
@@ -196,165 +226,6 @@ Status RemoteProcedures::connect_domain_event_register_any(
 Status RemoteProcedures::connect_domain_event_deregister_any(
     const rpc::CallContext& ctx, const rpc::ConnectDomainEventDeregisterAnyArgs& a) {
     return events_.remove_legacy(ctx.client_id, a.event_id);
-}
-
-// ---- domains -----------------------------------------------------------------------------------
-
-Result<rpc::DomainDefineXmlRet>
-RemoteProcedures::domain_define_xml(const rpc::CallContext&, const rpc::DomainDefineXmlArgs& a) {
-    return wrap_dom<rpc::DomainDefineXmlRet>(domains_.define_xml(a.xml));
-}
-
-Result<rpc::DomainDefineXmlFlagsRet>
-RemoteProcedures::domain_define_xml_flags(const rpc::CallContext&,
-                                          const rpc::DomainDefineXmlFlagsArgs& a) {
-    // Flag 1 (VALIDATE) asks for schema validation, which every definition gets anyway.
-    return wrap_dom<rpc::DomainDefineXmlFlagsRet>(domains_.define_xml(a.xml));
-}
-
-Result<rpc::DomainCreateXmlRet>
-RemoteProcedures::domain_create_xml(const rpc::CallContext&, const rpc::DomainCreateXmlArgs& a) {
-    return wrap_dom<rpc::DomainCreateXmlRet>(domains_.create_xml(a.xml_desc, a.flags));
-}
-
-Status RemoteProcedures::domain_create(const rpc::CallContext&, const rpc::DomainCreateArgs& a) {
-    Result<DomainRef> r = domains_.start(to_ref(a.dom), 0);
-    if (!r) return r.error();
-    return {};
-}
-
-Result<rpc::DomainCreateWithFlagsRet>
-RemoteProcedures::domain_create_with_flags(const rpc::CallContext&,
-                                           const rpc::DomainCreateWithFlagsArgs& a) {
-    return wrap_dom<rpc::DomainCreateWithFlagsRet>(domains_.start(to_ref(a.dom), a.flags));
-}
-
-Status RemoteProcedures::domain_destroy(const rpc::CallContext&, const rpc::DomainDestroyArgs& a) {
-    return domains_.destroy(to_ref(a.dom), 0);
-}
-
-Status RemoteProcedures::domain_destroy_flags(const rpc::CallContext&,
-                                              const rpc::DomainDestroyFlagsArgs& a) {
-    return domains_.destroy(to_ref(a.dom), a.flags);
-}
-
-Status RemoteProcedures::domain_shutdown(const rpc::CallContext&,
-                                         const rpc::DomainShutdownArgs& a) {
-    return domains_.shutdown(to_ref(a.dom), 0);
-}
-
-Status RemoteProcedures::domain_shutdown_flags(const rpc::CallContext&,
-                                               const rpc::DomainShutdownFlagsArgs& a) {
-    return domains_.shutdown(to_ref(a.dom), a.flags);
-}
-
-Status RemoteProcedures::domain_suspend(const rpc::CallContext&, const rpc::DomainSuspendArgs& a) {
-    return domains_.suspend(to_ref(a.dom));
-}
-
-Status RemoteProcedures::domain_resume(const rpc::CallContext&, const rpc::DomainResumeArgs& a) {
-    return domains_.resume(to_ref(a.dom));
-}
-
-Status RemoteProcedures::domain_undefine(const rpc::CallContext&,
-                                         const rpc::DomainUndefineArgs& a) {
-    return domains_.undefine(to_ref(a.dom), 0);
-}
-
-Status RemoteProcedures::domain_undefine_flags(const rpc::CallContext&,
-                                               const rpc::DomainUndefineFlagsArgs& a) {
-    return domains_.undefine(to_ref(a.dom), a.flags);
-}
-
-Result<rpc::ConnectListAllDomainsRet>
-RemoteProcedures::connect_list_all_domains(const rpc::CallContext&,
-                                           const rpc::ConnectListAllDomainsArgs& a) {
-    Result<std::vector<DomainRef>> list = domains_.list_all(a.flags);
-    if (!list) return list.error();
-    rpc::ConnectListAllDomainsRet ret;
-    ret.ret = static_cast<uint32_t>(list->size());
-    if (a.need_results) {
-        ret.domains.reserve(list->size());
-        for (const DomainRef& d : *list)
-            ret.domains.push_back(to_wire(d));
-    }
-    return ret;
-}
-
-Result<rpc::DomainLookupByNameRet>
-RemoteProcedures::domain_lookup_by_name(const rpc::CallContext&,
-                                        const rpc::DomainLookupByNameArgs& a) {
-    return wrap_dom<rpc::DomainLookupByNameRet>(domains_.lookup_by_name(a.name));
-}
-
-Result<rpc::DomainLookupByUuidRet>
-RemoteProcedures::domain_lookup_by_uuid(const rpc::CallContext&,
-                                        const rpc::DomainLookupByUuidArgs& a) {
-    return wrap_dom<rpc::DomainLookupByUuidRet>(domains_.lookup_by_uuid(Uuid(a.uuid)));
-}
-
-Result<rpc::DomainLookupByIdRet>
-RemoteProcedures::domain_lookup_by_id(const rpc::CallContext&, const rpc::DomainLookupByIdArgs& a) {
-    return wrap_dom<rpc::DomainLookupByIdRet>(domains_.lookup_by_id(a.id));
-}
-
-Result<rpc::DomainGetXmlDescRet>
-RemoteProcedures::domain_get_xml_desc(const rpc::CallContext&, const rpc::DomainGetXmlDescArgs& a) {
-    Result<std::string> xml = domains_.get_xml(to_ref(a.dom), a.flags);
-    if (!xml) return xml.error();
-    return rpc::DomainGetXmlDescRet{std::move(*xml)};
-}
-
-Result<rpc::DomainGetInfoRet> RemoteProcedures::domain_get_info(const rpc::CallContext&,
-                                                                const rpc::DomainGetInfoArgs& a) {
-    Result<DomainInfo> info = domains_.get_info(to_ref(a.dom));
-    if (!info) return info.error();
-    return rpc::DomainGetInfoRet{static_cast<uint8_t>(info->state), info->max_memory_kib,
-                                 info->memory_kib, info->vcpus, info->cpu_time_ns};
-}
-
-Result<rpc::DomainGetStateRet>
-RemoteProcedures::domain_get_state(const rpc::CallContext&, const rpc::DomainGetStateArgs& a) {
-    Result<DomainInfo> info = domains_.get_info(to_ref(a.dom));
-    if (!info) return info.error();
-    // Reasons: running 1 (booted), paused 1 (user), shut off 0 (unknown).
-    int32_t reason = info->state == DomainState::Shutoff ? 0 : 1;
-    return rpc::DomainGetStateRet{static_cast<int32_t>(info->state), reason};
-}
-
-Result<rpc::DomainIsActiveRet>
-RemoteProcedures::domain_is_active(const rpc::CallContext&, const rpc::DomainIsActiveArgs& a) {
-    Result<bool> r = domains_.is_active(to_ref(a.dom));
-    if (!r) return r.error();
-    return rpc::DomainIsActiveRet{*r ? 1 : 0};
-}
-
-Result<rpc::DomainIsPersistentRet>
-RemoteProcedures::domain_is_persistent(const rpc::CallContext&,
-                                       const rpc::DomainIsPersistentArgs& a) {
-    Result<bool> r = domains_.is_persistent(to_ref(a.dom));
-    if (!r) return r.error();
-    return rpc::DomainIsPersistentRet{*r ? 1 : 0};
-}
-
-Result<rpc::DomainGetAutostartRet>
-RemoteProcedures::domain_get_autostart(const rpc::CallContext&,
-                                       const rpc::DomainGetAutostartArgs& a) {
-    Result<bool> r = domains_.get_autostart(to_ref(a.dom));
-    if (!r) return r.error();
-    return rpc::DomainGetAutostartRet{*r ? 1 : 0};
-}
-
-Status RemoteProcedures::domain_set_autostart(const rpc::CallContext&,
-                                              const rpc::DomainSetAutostartArgs& a) {
-    return domains_.set_autostart(to_ref(a.dom), a.autostart != 0);
-}
-
-Result<rpc::DomainGetOsTypeRet>
-RemoteProcedures::domain_get_os_type(const rpc::CallContext&, const rpc::DomainGetOsTypeArgs& a) {
-    Result<bool> exists = domains_.is_active(to_ref(a.dom));
-    if (!exists) return exists.error();
-    return rpc::DomainGetOsTypeRet{"hvm"};
 }
 
 } // namespace virtd

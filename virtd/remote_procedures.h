@@ -10,25 +10,37 @@
 #include <unordered_map>
 
 #include "drivers/domain_driver.h"
+#include "drivers/network_driver.h"
+#include "drivers/storage_driver.h"
 #include "rpc/remote_protocol.h"
 #include "rpc/server.h"
 #include "virtd/events.h"
+#include "virtd/streams.h"
 
 namespace virtd {
 
 class RemoteProcedures : public rpc::RemoteHandlers, public rpc::CallHandler {
 public:
-    // `domains` serves mock:///default; both must outlive this object.
-    RemoteProcedures(DomainDriver& domains, EventDispatcher& events)
+    // The drivers serve mock:///default; all must outlive this object.
+    RemoteProcedures(DomainDriver& domains, StorageDriver& storage, NetworkDriver& networks,
+                     EventDispatcher& events)
         : domains_(domains)
+        , storage_(storage)
+        , networks_(networks)
         , events_(events) {}
-    // Keepalive needs the server; set before serving.
-    void set_server(rpc::RpcServer* server) { server_ = server; }
+    // Keepalive and streams need the server; set before serving.
+    void set_server(rpc::RpcServer* server) {
+        server_ = server;
+        streams_.set_server(server);
+    }
 
     // rpc::CallHandler
     Result<std::string> handle_call(const rpc::ClientInfo& client, const rpc::MessageHeader& h,
                                     std::string_view payload) override;
     void client_closed(uint64_t client_id) override;
+    void after_reply(const rpc::ClientInfo& client, const rpc::MessageHeader& call) override;
+    void handle_stream(const rpc::ClientInfo& client, const rpc::MessageHeader& header,
+                       std::string_view payload) override;
 
     // connection
     Result<rpc::AuthListRet> auth_list(const rpc::CallContext& ctx) override;
@@ -123,6 +135,210 @@ public:
     Result<rpc::DomainGetOsTypeRet> domain_get_os_type(const rpc::CallContext& ctx,
                                                        const rpc::DomainGetOsTypeArgs& a) override;
 
+    // domains (more)
+    Result<rpc::DomainGetMaxMemoryRet>
+    domain_get_max_memory(const rpc::CallContext& ctx,
+                          const rpc::DomainGetMaxMemoryArgs& args) override;
+    Result<rpc::DomainGetMaxVcpusRet>
+    domain_get_max_vcpus(const rpc::CallContext& ctx,
+                         const rpc::DomainGetMaxVcpusArgs& args) override;
+    Result<rpc::DomainGetVcpusRet> domain_get_vcpus(const rpc::CallContext& ctx,
+                                                    const rpc::DomainGetVcpusArgs& args) override;
+    Status domain_reboot(const rpc::CallContext& ctx, const rpc::DomainRebootArgs& args) override;
+    Status domain_set_max_memory(const rpc::CallContext& ctx,
+                                 const rpc::DomainSetMaxMemoryArgs& args) override;
+    Status domain_set_memory(const rpc::CallContext& ctx,
+                             const rpc::DomainSetMemoryArgs& args) override;
+    Status domain_set_vcpus(const rpc::CallContext& ctx,
+                            const rpc::DomainSetVcpusArgs& args) override;
+    Status domain_restore(const rpc::CallContext& ctx, const rpc::DomainRestoreArgs& args) override;
+    Status domain_save(const rpc::CallContext& ctx, const rpc::DomainSaveArgs& args) override;
+    Result<rpc::DomainHasManagedSaveImageRet>
+    domain_has_managed_save_image(const rpc::CallContext& ctx,
+                                  const rpc::DomainHasManagedSaveImageArgs& args) override;
+    Status domain_managed_save(const rpc::CallContext& ctx,
+                               const rpc::DomainManagedSaveArgs& args) override;
+    Status domain_managed_save_remove(const rpc::CallContext& ctx,
+                                      const rpc::DomainManagedSaveRemoveArgs& args) override;
+    Status domain_set_vcpus_flags(const rpc::CallContext& ctx,
+                                  const rpc::DomainSetVcpusFlagsArgs& args) override;
+    Result<rpc::DomainGetVcpusFlagsRet>
+    domain_get_vcpus_flags(const rpc::CallContext& ctx,
+                           const rpc::DomainGetVcpusFlagsArgs& args) override;
+    Status domain_open_console(const rpc::CallContext& ctx,
+                               const rpc::DomainOpenConsoleArgs& args) override;
+    Status domain_set_memory_flags(const rpc::CallContext& ctx,
+                                   const rpc::DomainSetMemoryFlagsArgs& args) override;
+    Status domain_reset(const rpc::CallContext& ctx, const rpc::DomainResetArgs& args) override;
+    Status domain_set_metadata(const rpc::CallContext& ctx,
+                               const rpc::DomainSetMetadataArgs& args) override;
+    Result<rpc::DomainGetMetadataRet>
+    domain_get_metadata(const rpc::CallContext& ctx,
+                        const rpc::DomainGetMetadataArgs& args) override;
+
+    // snapshots
+    Result<rpc::DomainSnapshotCreateXmlRet>
+    domain_snapshot_create_xml(const rpc::CallContext& ctx,
+                               const rpc::DomainSnapshotCreateXmlArgs& args) override;
+    Result<rpc::DomainSnapshotGetXmlDescRet>
+    domain_snapshot_get_xml_desc(const rpc::CallContext& ctx,
+                                 const rpc::DomainSnapshotGetXmlDescArgs& args) override;
+    Result<rpc::DomainSnapshotNumRet>
+    domain_snapshot_num(const rpc::CallContext& ctx,
+                        const rpc::DomainSnapshotNumArgs& args) override;
+    Result<rpc::DomainSnapshotLookupByNameRet>
+    domain_snapshot_lookup_by_name(const rpc::CallContext& ctx,
+                                   const rpc::DomainSnapshotLookupByNameArgs& args) override;
+    Result<rpc::DomainHasCurrentSnapshotRet>
+    domain_has_current_snapshot(const rpc::CallContext& ctx,
+                                const rpc::DomainHasCurrentSnapshotArgs& args) override;
+    Result<rpc::DomainSnapshotCurrentRet>
+    domain_snapshot_current(const rpc::CallContext& ctx,
+                            const rpc::DomainSnapshotCurrentArgs& args) override;
+    Status domain_revert_to_snapshot(const rpc::CallContext& ctx,
+                                     const rpc::DomainRevertToSnapshotArgs& args) override;
+    Status domain_snapshot_delete(const rpc::CallContext& ctx,
+                                  const rpc::DomainSnapshotDeleteArgs& args) override;
+    Result<rpc::DomainListAllSnapshotsRet>
+    domain_list_all_snapshots(const rpc::CallContext& ctx,
+                              const rpc::DomainListAllSnapshotsArgs& args) override;
+
+    // storage
+    Result<rpc::StoragePoolCreateXmlRet>
+    storage_pool_create_xml(const rpc::CallContext& ctx,
+                            const rpc::StoragePoolCreateXmlArgs& args) override;
+    Result<rpc::StoragePoolDefineXmlRet>
+    storage_pool_define_xml(const rpc::CallContext& ctx,
+                            const rpc::StoragePoolDefineXmlArgs& args) override;
+    Status storage_pool_create(const rpc::CallContext& ctx,
+                               const rpc::StoragePoolCreateArgs& args) override;
+    Status storage_pool_build(const rpc::CallContext& ctx,
+                              const rpc::StoragePoolBuildArgs& args) override;
+    Status storage_pool_destroy(const rpc::CallContext& ctx,
+                                const rpc::StoragePoolDestroyArgs& args) override;
+    Status storage_pool_delete(const rpc::CallContext& ctx,
+                               const rpc::StoragePoolDeleteArgs& args) override;
+    Status storage_pool_undefine(const rpc::CallContext& ctx,
+                                 const rpc::StoragePoolUndefineArgs& args) override;
+    Status storage_pool_refresh(const rpc::CallContext& ctx,
+                                const rpc::StoragePoolRefreshArgs& args) override;
+    Result<rpc::StoragePoolLookupByNameRet>
+    storage_pool_lookup_by_name(const rpc::CallContext& ctx,
+                                const rpc::StoragePoolLookupByNameArgs& args) override;
+    Result<rpc::StoragePoolLookupByUuidRet>
+    storage_pool_lookup_by_uuid(const rpc::CallContext& ctx,
+                                const rpc::StoragePoolLookupByUuidArgs& args) override;
+    Result<rpc::StoragePoolLookupByVolumeRet>
+    storage_pool_lookup_by_volume(const rpc::CallContext& ctx,
+                                  const rpc::StoragePoolLookupByVolumeArgs& args) override;
+    Result<rpc::StoragePoolGetInfoRet>
+    storage_pool_get_info(const rpc::CallContext& ctx,
+                          const rpc::StoragePoolGetInfoArgs& args) override;
+    Result<rpc::StoragePoolGetXmlDescRet>
+    storage_pool_get_xml_desc(const rpc::CallContext& ctx,
+                              const rpc::StoragePoolGetXmlDescArgs& args) override;
+    Result<rpc::StoragePoolGetAutostartRet>
+    storage_pool_get_autostart(const rpc::CallContext& ctx,
+                               const rpc::StoragePoolGetAutostartArgs& args) override;
+    Status storage_pool_set_autostart(const rpc::CallContext& ctx,
+                                      const rpc::StoragePoolSetAutostartArgs& args) override;
+    Result<rpc::StoragePoolNumOfVolumesRet>
+    storage_pool_num_of_volumes(const rpc::CallContext& ctx,
+                                const rpc::StoragePoolNumOfVolumesArgs& args) override;
+    Result<rpc::StoragePoolListVolumesRet>
+    storage_pool_list_volumes(const rpc::CallContext& ctx,
+                              const rpc::StoragePoolListVolumesArgs& args) override;
+    Result<rpc::StoragePoolIsActiveRet>
+    storage_pool_is_active(const rpc::CallContext& ctx,
+                           const rpc::StoragePoolIsActiveArgs& args) override;
+    Result<rpc::StoragePoolIsPersistentRet>
+    storage_pool_is_persistent(const rpc::CallContext& ctx,
+                               const rpc::StoragePoolIsPersistentArgs& args) override;
+    Result<rpc::ConnectListAllStoragePoolsRet>
+    connect_list_all_storage_pools(const rpc::CallContext& ctx,
+                                   const rpc::ConnectListAllStoragePoolsArgs& args) override;
+    Result<rpc::StoragePoolListAllVolumesRet>
+    storage_pool_list_all_volumes(const rpc::CallContext& ctx,
+                                  const rpc::StoragePoolListAllVolumesArgs& args) override;
+    Result<rpc::StorageVolCreateXmlRet>
+    storage_vol_create_xml(const rpc::CallContext& ctx,
+                           const rpc::StorageVolCreateXmlArgs& args) override;
+    Status storage_vol_delete(const rpc::CallContext& ctx,
+                              const rpc::StorageVolDeleteArgs& args) override;
+    Result<rpc::StorageVolLookupByNameRet>
+    storage_vol_lookup_by_name(const rpc::CallContext& ctx,
+                               const rpc::StorageVolLookupByNameArgs& args) override;
+    Result<rpc::StorageVolLookupByKeyRet>
+    storage_vol_lookup_by_key(const rpc::CallContext& ctx,
+                              const rpc::StorageVolLookupByKeyArgs& args) override;
+    Result<rpc::StorageVolLookupByPathRet>
+    storage_vol_lookup_by_path(const rpc::CallContext& ctx,
+                               const rpc::StorageVolLookupByPathArgs& args) override;
+    Result<rpc::StorageVolGetInfoRet>
+    storage_vol_get_info(const rpc::CallContext& ctx,
+                         const rpc::StorageVolGetInfoArgs& args) override;
+    Result<rpc::StorageVolGetXmlDescRet>
+    storage_vol_get_xml_desc(const rpc::CallContext& ctx,
+                             const rpc::StorageVolGetXmlDescArgs& args) override;
+    Result<rpc::StorageVolGetPathRet>
+    storage_vol_get_path(const rpc::CallContext& ctx,
+                         const rpc::StorageVolGetPathArgs& args) override;
+    Result<rpc::StorageVolCreateXmlFromRet>
+    storage_vol_create_xml_from(const rpc::CallContext& ctx,
+                                const rpc::StorageVolCreateXmlFromArgs& args) override;
+    Status storage_vol_wipe(const rpc::CallContext& ctx,
+                            const rpc::StorageVolWipeArgs& args) override;
+    Status storage_vol_upload(const rpc::CallContext& ctx,
+                              const rpc::StorageVolUploadArgs& args) override;
+    Status storage_vol_download(const rpc::CallContext& ctx,
+                                const rpc::StorageVolDownloadArgs& args) override;
+    Status storage_vol_resize(const rpc::CallContext& ctx,
+                              const rpc::StorageVolResizeArgs& args) override;
+
+    // networks
+    Status network_create(const rpc::CallContext& ctx, const rpc::NetworkCreateArgs& args) override;
+    Result<rpc::NetworkCreateXmlRet>
+    network_create_xml(const rpc::CallContext& ctx, const rpc::NetworkCreateXmlArgs& args) override;
+    Result<rpc::NetworkDefineXmlRet>
+    network_define_xml(const rpc::CallContext& ctx, const rpc::NetworkDefineXmlArgs& args) override;
+    Status network_destroy(const rpc::CallContext& ctx,
+                           const rpc::NetworkDestroyArgs& args) override;
+    Result<rpc::NetworkGetXmlDescRet>
+    network_get_xml_desc(const rpc::CallContext& ctx,
+                         const rpc::NetworkGetXmlDescArgs& args) override;
+    Result<rpc::NetworkGetAutostartRet>
+    network_get_autostart(const rpc::CallContext& ctx,
+                          const rpc::NetworkGetAutostartArgs& args) override;
+    Result<rpc::NetworkGetBridgeNameRet>
+    network_get_bridge_name(const rpc::CallContext& ctx,
+                            const rpc::NetworkGetBridgeNameArgs& args) override;
+    Result<rpc::NetworkLookupByNameRet>
+    network_lookup_by_name(const rpc::CallContext& ctx,
+                           const rpc::NetworkLookupByNameArgs& args) override;
+    Result<rpc::NetworkLookupByUuidRet>
+    network_lookup_by_uuid(const rpc::CallContext& ctx,
+                           const rpc::NetworkLookupByUuidArgs& args) override;
+    Status network_set_autostart(const rpc::CallContext& ctx,
+                                 const rpc::NetworkSetAutostartArgs& args) override;
+    Status network_undefine(const rpc::CallContext& ctx,
+                            const rpc::NetworkUndefineArgs& args) override;
+    Result<rpc::NetworkIsActiveRet>
+    network_is_active(const rpc::CallContext& ctx, const rpc::NetworkIsActiveArgs& args) override;
+    Result<rpc::NetworkIsPersistentRet>
+    network_is_persistent(const rpc::CallContext& ctx,
+                          const rpc::NetworkIsPersistentArgs& args) override;
+    Result<rpc::ConnectListAllNetworksRet>
+    connect_list_all_networks(const rpc::CallContext& ctx,
+                              const rpc::ConnectListAllNetworksArgs& args) override;
+    Result<rpc::NetworkGetDhcpLeasesRet>
+    network_get_dhcp_leases(const rpc::CallContext& ctx,
+                            const rpc::NetworkGetDhcpLeasesArgs& args) override;
+
+    // node
+    Result<rpc::NodeGetMemoryStatsRet>
+    node_get_memory_stats(const rpc::CallContext& ctx,
+                          const rpc::NodeGetMemoryStatsArgs& args) override;
+
 private:
     struct Connection {
         bool open = false;
@@ -134,7 +350,10 @@ private:
     Connection connection(uint64_t id);
 
     DomainDriver& domains_;
+    StorageDriver& storage_;
+    NetworkDriver& networks_;
     EventDispatcher& events_;
+    StreamRegistry streams_;
     rpc::RpcServer* server_ = nullptr;
     std::mutex mu_;
     std::unordered_map<uint64_t, Connection> connections_; // guarded by mu_

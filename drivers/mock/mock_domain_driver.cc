@@ -1,78 +1,41 @@
 #include "drivers/mock/mock_domain_driver.h"
 
-#include <dirent.h>
-#include <unistd.h>
-
 #include "common/file.h"
 #include "common/log.h"
+#include "drivers/mock/domain_errors.h"
 
 namespace virtd {
-namespace {
-
-Error no_domain(std::string_view how, std::string_view what) {
-    return make_error(ErrorCode::NoDomain, ErrorDomain::Dom, "no domain with matching {} '{}'", how,
-                      what);
-}
-
-Error invalid(std::string_view what) {
-    return make_error(ErrorCode::OperationInvalid, ErrorDomain::Dom, "{}", what);
-}
-
-} // namespace
+using mock::invalid;
+using mock::no_domain;
 
 MockDomainDriver::MockDomainDriver(const std::string& state_dir)
-    : dir_(state_dir.empty() ? "" : path_join(state_dir, "mock/domains")) {
-    if (dir_.empty()) return;
-    if (Status s = make_dirs(dir_, 0700); !s)
-        log::error("mock", "cannot keep definitions: {}", s.error().message());
+    : store_(state_dir.empty() ? "" : path_join(state_dir, "mock/domains"), "domain") {
     std::lock_guard lock(mu_);
     load();
 }
 
-std::string MockDomainDriver::file_of(const std::string& name, const char* suffix) const {
-    return path_join(dir_, name + suffix);
-}
-
 void MockDomainDriver::load() {
-    DIR* d = opendir(dir_.c_str());
-    if (!d) return;
-    std::vector<std::string> files;
-    while (dirent* e = readdir(d)) {
-        std::string name = e->d_name;
-        if (name.size() > 4 && name.ends_with(".xml")) files.push_back(name);
-    }
-    closedir(d);
-    for (const std::string& file : files) {
-        std::string path = path_join(dir_, file);
-        Result<std::string> text = read_file(path);
-        Result<conf::DomainDef> def =
-            text ? conf::DomainDef::parse(*text) : Result<conf::DomainDef>(text.error());
+    for (DefinitionStore::Entry& e : store_.load()) {
+        Result<conf::DomainDef> def = conf::DomainDef::parse(e.text);
         if (!def) {
             // Kept on disk untouched: a definition is never lost to a bad read.
-            log::error("mock", "skipping '{}': {}", path, def.error().message());
+            log::error("mock", "skipping '{}': {}", e.path, def.error().message());
             continue;
         }
         Domain& dom = domains_[def->name];
         dom.def = std::move(*def);
         dom.persistent = true;
-        dom.autostart = access(file_of(dom.def.name, ".autostart").c_str(), F_OK) == 0;
+        dom.autostart = e.autostart;
         if (dom.autostart) start_locked(dom);
     }
 }
 
 Status MockDomainDriver::save(const Domain& d) {
-    if (dir_.empty()) return {};
-    if (Status s = write_file_atomic(file_of(d.def.name, ".xml"), d.def.format()); !s) return s;
-    std::string mark = file_of(d.def.name, ".autostart");
-    if (d.autostart) return write_file_atomic(mark, "");
-    unlink(mark.c_str());
-    return {};
+    return store_.save(d.def.name, d.def.format(), d.autostart);
 }
 
 void MockDomainDriver::forget(const std::string& name) {
-    if (dir_.empty()) return;
-    unlink(file_of(name, ".xml").c_str());
-    unlink(file_of(name, ".autostart").c_str());
+    store_.forget(name);
 }
 
 MockDomainDriver::Domain* MockDomainDriver::find(const DomainRef& dom) {
@@ -137,11 +100,17 @@ Result<DomainRef> MockDomainDriver::create_xml(std::string_view xml, unsigned) {
     return (*d)->ref();
 }
 
-Status MockDomainDriver::undefine(const DomainRef& dom, unsigned) {
+Status MockDomainDriver::undefine(const DomainRef& dom, unsigned flags) {
+    constexpr unsigned kUndefineManagedSave = 1, kUndefineSnapshotsMetadata = 2;
     std::lock_guard lock(mu_);
     Result<Domain*> d = find_or_error(dom);
     if (!d) return d.error();
     if (!(*d)->persistent) return invalid("cannot undefine transient domain");
+    if ((*d)->managed_save && !(flags & kUndefineManagedSave))
+        return invalid("Refusing to undefine while domain managed save image exists");
+    if (!(*d)->snapshots.empty() && !(flags & kUndefineSnapshotsMetadata))
+        return invalid(
+            fmt::format("cannot delete inactive domain with {} snapshots", (*d)->snapshots.size()));
     emit((*d)->ref(), domain_event::kUndefined, 0);
     forget((*d)->def.name);
     (*d)->autostart = false;
@@ -212,7 +181,14 @@ Result<DomainRef> MockDomainDriver::start(const DomainRef& dom, unsigned) {
     if (!d) return d.error();
     if ((*d)->active()) return invalid("domain is already running");
     start_locked(**d);
-    emit((*d)->ref(), domain_event::kStarted, 0);
+    int32_t detail = 0;
+    if ((*d)->managed_save) {
+        // Like libvirt, a start resumes from the managed save image and consumes it.
+        (*d)->state = *(*d)->managed_save;
+        (*d)->managed_save.reset();
+        detail = domain_event::kStartedRestored;
+    }
+    emit((*d)->ref(), domain_event::kStarted, detail);
     return (*d)->ref();
 }
 
@@ -221,11 +197,15 @@ Status MockDomainDriver::stop(const DomainRef& dom, int32_t detail) {
     Result<Domain*> d = find_or_error(dom);
     if (!d) return d.error();
     if (!(*d)->active()) return invalid("domain is not running");
-    DomainRef stopped = (*d)->ref();
-    stopped.id = -1;
-    stop_locked(**d);
-    emit(stopped, domain_event::kStopped, detail);
+    stop_with_event(**d, detail);
     return {};
+}
+
+void MockDomainDriver::stop_with_event(Domain& d, int32_t detail) {
+    DomainRef stopped = d.ref();
+    stopped.id = -1;
+    stop_locked(d);
+    emit(stopped, domain_event::kStopped, detail);
 }
 
 Status MockDomainDriver::destroy(const DomainRef& dom, unsigned) {

@@ -11,11 +11,15 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "conf/domain.h"
+#include "conf/domain_snapshot.h"
 #include "drivers/domain_driver.h"
+#include "drivers/mock/definition_store.h"
 
 namespace virtd {
 
@@ -43,8 +47,47 @@ public:
     Result<bool> get_autostart(const DomainRef& dom) override;
     Status set_autostart(const DomainRef& dom, bool autostart) override;
 
+    // mock_domain_tuning.cc
+    Status reboot(const DomainRef& dom, unsigned flags) override;
+    Status reset(const DomainRef& dom, unsigned flags) override;
+    Status set_memory(const DomainRef& dom, uint64_t kib, unsigned flags) override;
+    Status set_vcpus(const DomainRef& dom, uint32_t count, unsigned flags) override;
+    Result<int32_t> get_vcpus_count(const DomainRef& dom, unsigned flags) override;
+    Result<std::vector<VcpuInfo>> get_vcpu_info(const DomainRef& dom) override;
+    Result<std::string> get_metadata(const DomainRef& dom, MetadataType type,
+                                     const std::optional<std::string>& uri,
+                                     unsigned flags) override;
+    Status set_metadata(const DomainRef& dom, MetadataType type,
+                        const std::optional<std::string>& value,
+                        const std::optional<std::string>& key,
+                        const std::optional<std::string>& uri, unsigned flags) override;
+    Result<std::unique_ptr<ConsoleChannel>> open_console(const DomainRef& dom,
+                                                         const std::optional<std::string>& device,
+                                                         unsigned flags,
+                                                         const ConsoleOutput& output) override;
+
+    // mock_domain_saves.cc
+    Status save(const DomainRef& dom, const std::string& path, unsigned flags) override;
+    Status restore(const std::string& path, unsigned flags) override;
+    Status managed_save(const DomainRef& dom, unsigned flags) override;
+    Result<bool> has_managed_save(const DomainRef& dom) override;
+    Status managed_save_remove(const DomainRef& dom) override;
+    Result<std::string> snapshot_create(const DomainRef& dom, std::string_view xml,
+                                        unsigned flags) override;
+    Result<std::vector<std::string>> snapshot_list(const DomainRef& dom, unsigned flags) override;
+    Result<std::string> snapshot_xml(const DomainRef& dom, const std::string& name,
+                                     unsigned flags) override;
+    Result<std::optional<std::string>> snapshot_current(const DomainRef& dom) override;
+    Status snapshot_revert(const DomainRef& dom, const std::string& name, unsigned flags) override;
+    Status snapshot_delete(const DomainRef& dom, const std::string& name, unsigned flags) override;
+
 private:
     using Clock = std::chrono::steady_clock;
+    // A snapshot: its document (name, state, parent, time) and the definition it restores.
+    struct Snapshot {
+        conf::DomainSnapshotDef def;
+        conf::DomainDef domain;
+    };
     struct Domain {
         conf::DomainDef def;
         bool persistent = true;
@@ -53,6 +96,10 @@ private:
         int32_t id = -1;
         std::chrono::nanoseconds cpu_time{0}; // accumulated while running
         Clock::time_point running_since;
+        std::optional<DomainState> managed_save; // the state a managed save holds
+        std::vector<Snapshot> snapshots;         // in creation order
+        std::optional<std::string> current_snapshot;
+        std::weak_ptr<void> console; // the open console session, if any
 
         bool active() const { return id >= 0; }
         DomainRef ref() const { return {def.name, def.uuid, id}; }
@@ -67,12 +114,14 @@ private:
     Result<Domain*> add(conf::DomainDef def, bool persistent);
     void start_locked(Domain& d);
     void stop_locked(Domain& d);
+    // Stops `d` with a STOPPED event; `d` is gone afterwards if it was transient.
+    void stop_with_event(Domain& d, int32_t detail);
+    Snapshot* find_snapshot(Domain& d, const std::string& name);
     void load();
     Status save(const Domain& d);
     void forget(const std::string& name);
-    std::string file_of(const std::string& name, const char* suffix) const;
 
-    const std::string dir_; // where definitions live; empty when nothing is kept
+    DefinitionStore store_;
     std::mutex mu_;
     std::map<std::string, Domain> domains_; // by name; guarded by mu_
     int32_t next_id_ = 1;                   // guarded by mu_

@@ -1,0 +1,24 @@
+// The errors the mock domain driver's files share, worded as libvirt words them.
+#pragma once
+
+#include <string_view>
+
+#include "common/error.h"
+
+namespace virtd::mock {
+
+inline Error no_domain(std::string_view how, std::string_view what) {
+    return make_error(ErrorCode::NoDomain, ErrorDomain::Dom, "no domain with matching {} '{}'", how,
+                      what);
+}
+
+// VIR_ERR_OPERATION_INVALID: the request does not fit the domain's state.
+inline Error invalid(std::string_view what) {
+    return make_error(ErrorCode::OperationInvalid, ErrorDomain::Dom, "{}", what);
+}
+
+inline Error not_running() {
+    return invalid("domain is not running");
+}
+
+} // namespace virtd::mock
