@@ -199,6 +199,107 @@ Result<Domain> Connection::create_domain(const std::string& xml, unsigned flags)
     return Domain(*this, r->dom);
 }
 
+Status Connection::restore_domain(const std::string& from) {
+    if (Status s = require_writable("virDomainRestore"); !s) return s;
+    return remote_.domain_restore({from});
+}
+
+Result<std::vector<StoragePool>> Connection::list_all_storage_pools(unsigned flags) {
+    auto r = remote_.connect_list_all_storage_pools({1, flags});
+    if (!r) return r.error();
+    std::vector<StoragePool> out;
+    for (auto& p : r->pools)
+        out.emplace_back(*this, p);
+    return out;
+}
+
+Result<StoragePool> Connection::pool_by_name(const std::string& name) {
+    auto r = remote_.storage_pool_lookup_by_name({name});
+    if (!r) return r.error();
+    return StoragePool(*this, r->pool);
+}
+
+Result<StoragePool> Connection::find_pool(std::string_view text) {
+    if (text.size() == 36) {
+        if (Result<Uuid> u = Uuid::parse(text); u) {
+            auto r = remote_.storage_pool_lookup_by_uuid({u->bytes()});
+            if (r) return StoragePool(*this, r->pool);
+        }
+    }
+    return pool_by_name(std::string(text));
+}
+
+Result<StoragePool> Connection::pool_of_volume(const StorageVol& vol) {
+    auto r = remote_.storage_pool_lookup_by_volume({vol.ref()});
+    if (!r) return r.error();
+    return StoragePool(*this, r->pool);
+}
+
+Result<StoragePool> Connection::define_pool(const std::string& xml, unsigned flags) {
+    if (Status s = require_writable("virStoragePoolDefineXML"); !s) return s.error();
+    auto r = remote_.storage_pool_define_xml({xml, flags});
+    if (!r) return r.error();
+    return StoragePool(*this, r->pool);
+}
+
+Result<StoragePool> Connection::create_pool(const std::string& xml, unsigned flags) {
+    if (Status s = require_writable("virStoragePoolCreateXML"); !s) return s.error();
+    auto r = remote_.storage_pool_create_xml({xml, flags});
+    if (!r) return r.error();
+    return StoragePool(*this, r->pool);
+}
+
+Result<StorageVol> Connection::volume_by_key(const std::string& key) {
+    auto r = remote_.storage_vol_lookup_by_key({key});
+    if (!r) return r.error();
+    return StorageVol(*this, r->vol);
+}
+
+Result<StorageVol> Connection::volume_by_path(const std::string& path) {
+    auto r = remote_.storage_vol_lookup_by_path({path});
+    if (!r) return r.error();
+    return StorageVol(*this, r->vol);
+}
+
+Result<std::vector<Network>> Connection::list_all_networks(unsigned flags) {
+    auto r = remote_.connect_list_all_networks({1, flags});
+    if (!r) return r.error();
+    std::vector<Network> out;
+    for (auto& n : r->nets)
+        out.emplace_back(*this, n);
+    return out;
+}
+
+Result<Network> Connection::network_by_name(const std::string& name) {
+    auto r = remote_.network_lookup_by_name({name});
+    if (!r) return r.error();
+    return Network(*this, r->net);
+}
+
+Result<Network> Connection::find_network(std::string_view text) {
+    if (text.size() == 36) {
+        if (Result<Uuid> u = Uuid::parse(text); u) {
+            auto r = remote_.network_lookup_by_uuid({u->bytes()});
+            if (r) return Network(*this, r->net);
+        }
+    }
+    return network_by_name(std::string(text));
+}
+
+Result<Network> Connection::define_network(const std::string& xml) {
+    if (Status s = require_writable("virNetworkDefineXML"); !s) return s.error();
+    auto r = remote_.network_define_xml({xml});
+    if (!r) return r.error();
+    return Network(*this, r->net);
+}
+
+Result<Network> Connection::create_network(const std::string& xml) {
+    if (Status s = require_writable("virNetworkCreateXML"); !s) return s.error();
+    auto r = remote_.network_create_xml({xml});
+    if (!r) return r.error();
+    return Network(*this, r->net);
+}
+
 Result<int> Connection::add_lifecycle_handler(LifecycleHandler handler,
                                               const std::optional<Domain>& only) {
     std::lock_guard lock(events_mu_);

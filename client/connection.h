@@ -19,6 +19,10 @@
 #include <vector>
 
 #include "client/domain.h"
+#include "client/network.h"
+#include "client/snapshot.h"
+#include "client/storage_pool.h"
+#include "client/storage_vol.h"
 #include "common/error.h"
 #include "rpc/client.h"
 #include "rpc/remote_protocol.h"
@@ -91,6 +95,38 @@ public:
     Result<Domain> find_domain(std::string_view text, bool allow_id = true);
     Result<Domain> define_domain(const std::string& xml, unsigned flags = 0);
     Result<Domain> create_domain(const std::string& xml, unsigned flags = 0);
+
+    // Restores a domain saved with Domain::save.
+    Status restore_domain(const std::string& from);
+
+    // Storage (flags: libvirt's virConnectListAllStoragePoolsFlags; 0 means all).
+    Result<std::vector<StoragePool>> list_all_storage_pools(unsigned flags);
+    Result<StoragePool> pool_by_name(const std::string& name);
+    // A UUID (36 characters) first, then a name, as virsh resolves a <pool> argument.
+    Result<StoragePool> find_pool(std::string_view text);
+    Result<StoragePool> pool_of_volume(const StorageVol& vol);
+    Result<StoragePool> define_pool(const std::string& xml, unsigned flags = 0);
+    Result<StoragePool> create_pool(const std::string& xml, unsigned flags = 0);
+    Result<StorageVol> volume_by_key(const std::string& key);
+    Result<StorageVol> volume_by_path(const std::string& path);
+
+    // Networks (flags: libvirt's virConnectListAllNetworksFlags; 0 means all).
+    Result<std::vector<Network>> list_all_networks(unsigned flags);
+    Result<Network> network_by_name(const std::string& name);
+    Result<Network> find_network(std::string_view text); // UUID, then name
+    Result<Network> define_network(const std::string& xml);
+    Result<Network> create_network(const std::string& xml);
+
+    // Sends a call that opens a data stream (vol-upload/download, console) and returns the
+    // stream once the daemon has accepted the call.
+    template <typename Args>
+    Result<std::unique_ptr<rpc::RpcStream>> open_stream(int32_t proc, const Args& args) {
+        rpc::XdrWriter w;
+        encode(w, args);
+        auto r = rpc_->call_with_stream(rpc::kRemoteProgram, rpc::kRemoteVersion, proc, w.take());
+        if (!r) return r.error();
+        return std::move(r->second);
+    }
 
     // Lifecycle events for every domain, or only `only` when given. Returns the id to remove.
     Result<int> add_lifecycle_handler(LifecycleHandler handler,

@@ -5,8 +5,8 @@
 namespace virtd::client {
 namespace {
 
-// DOMAIN_RESET is not in rpc/remote_protocol.def yet; its arguments are {dom, uint flags}.
-constexpr int32_t kProcDomainReset = 245;
+// The procedure that opens a console stream.
+constexpr int32_t kProcOpenConsole = 201;
 
 bool no_support(const Error& e) {
     return e.code() == ErrorCode::NoSupport;
@@ -53,13 +53,7 @@ Status Domain::reboot(unsigned flags) {
 
 Status Domain::reset() {
     if (Status s = conn_->require_writable("virDomainReset"); !s) return s;
-    rpc::XdrWriter w;
-    encode(w, ref_);
-    w.u32(0);
-    Result<std::string> r = conn_->transport().call(rpc::kRemoteProgram, rpc::kRemoteVersion,
-                                                    kProcDomainReset, w.take());
-    if (!r) return r.error();
-    return {};
+    return conn_->remote().domain_reset({ref_, 0});
 }
 
 Status Domain::suspend() {
@@ -150,6 +144,65 @@ Status Domain::set_max_memory(uint64_t kib) {
 Status Domain::set_vcpus(unsigned count) {
     if (Status s = conn_->require_writable("virDomainSetVcpus"); !s) return s;
     return conn_->remote().domain_set_vcpus({ref_, count});
+}
+
+Status Domain::set_memory_flags(uint64_t kib, unsigned flags) {
+    if (Status s = conn_->require_writable("virDomainSetMemoryFlags"); !s) return s;
+    return conn_->remote().domain_set_memory_flags({ref_, kib, flags});
+}
+
+Status Domain::set_vcpus_flags(unsigned count, unsigned flags) {
+    if (Status s = conn_->require_writable("virDomainSetVcpusFlags"); !s) return s;
+    return conn_->remote().domain_set_vcpus_flags({ref_, count, flags});
+}
+
+Result<int> Domain::vcpus_flags(unsigned flags) {
+    auto r = conn_->remote().domain_get_vcpus_flags({ref_, flags});
+    if (!r) return r.error();
+    return r->num;
+}
+
+Status Domain::save(const std::string& to) {
+    if (Status s = conn_->require_writable("virDomainSave"); !s) return s;
+    Status s = conn_->remote().domain_save({ref_, to});
+    if (s) ref_.id = -1;
+    return s;
+}
+
+Result<std::unique_ptr<rpc::RpcStream>> Domain::open_console(const std::string& dev_name,
+                                                             unsigned flags) {
+    if (Status s = conn_->require_writable("virDomainOpenConsole"); !s) return s.error();
+    std::optional<std::string> dev;
+    if (!dev_name.empty()) dev = dev_name;
+    return conn_->open_stream(kProcOpenConsole, rpc::DomainOpenConsoleArgs{ref_, dev, flags});
+}
+
+Result<DomainSnapshot> Domain::create_snapshot(const std::string& xml, unsigned flags) {
+    if (Status s = conn_->require_writable("virDomainSnapshotCreateXML"); !s) return s.error();
+    auto r = conn_->remote().domain_snapshot_create_xml({ref_, xml, flags});
+    if (!r) return r.error();
+    return DomainSnapshot(*conn_, r->snap);
+}
+
+Result<std::vector<DomainSnapshot>> Domain::list_snapshots(unsigned flags) {
+    auto r = conn_->remote().domain_list_all_snapshots({ref_, 1, flags});
+    if (!r) return r.error();
+    std::vector<DomainSnapshot> out;
+    for (auto& s : r->snapshots)
+        out.emplace_back(*conn_, s);
+    return out;
+}
+
+Result<DomainSnapshot> Domain::snapshot_by_name(const std::string& name) {
+    auto r = conn_->remote().domain_snapshot_lookup_by_name({ref_, name, 0});
+    if (!r) return r.error();
+    return DomainSnapshot(*conn_, r->snap);
+}
+
+Result<DomainSnapshot> Domain::current_snapshot() {
+    auto r = conn_->remote().domain_snapshot_current({ref_, 0});
+    if (!r) return r.error();
+    return DomainSnapshot(*conn_, r->snap);
 }
 
 Status Domain::refresh() {

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "client/snapshot.h"
 #include "common/error.h"
 #include "common/uuid.h"
+#include "rpc/client.h"
 #include "rpc/remote_protocol.h"
 
 namespace virtd::client {
@@ -74,6 +78,23 @@ public:
     Status set_memory(uint64_t kib);
     Status set_max_memory(uint64_t kib);
     Status set_vcpus(unsigned count);
+    // flags: libvirt's virDomainModificationImpact (LIVE 1, CONFIG 2) plus MEM_MAXIMUM 4 /
+    // VCPU_MAXIMUM 4, VCPU_GUEST 8.
+    Status set_memory_flags(uint64_t kib, unsigned flags);
+    Status set_vcpus_flags(unsigned count, unsigned flags);
+    Result<int> vcpus_flags(unsigned flags);
+
+    // Saves the running domain's state to a file on the daemon's host and stops it.
+    Status save(const std::string& to);
+    // The console's byte stream (dev_name empty: the first console).
+    Result<std::unique_ptr<rpc::RpcStream>> open_console(const std::string& dev_name,
+                                                         unsigned flags = 0);
+
+    Result<DomainSnapshot> create_snapshot(const std::string& xml, unsigned flags = 0);
+    Result<std::vector<DomainSnapshot>> list_snapshots(unsigned flags = 0);
+    Result<DomainSnapshot> snapshot_by_name(const std::string& name);
+    // The current snapshot; NoDomainSnapshot when there is none.
+    Result<DomainSnapshot> current_snapshot();
 
     // Asks the daemon again (the id changes when the domain starts or stops).
     Status refresh();
