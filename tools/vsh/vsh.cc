@@ -1,6 +1,8 @@
 #include "tools/vsh/vsh.h"
 
+#include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -30,8 +32,9 @@ const std::vector<GroupDef>& groups() {
 const std::vector<CommandDef>& commands() {
     static const std::vector<CommandDef> kAll = [] {
         std::vector<CommandDef> all;
-        for (auto part :
-             {virsh_commands, host_commands, domain_commands, monitor_commands, event_commands}) {
+        for (auto part : {virsh_commands, host_commands, domain_commands, resource_commands,
+                          save_commands, console_commands, monitor_commands, event_commands,
+                          pool_commands, volume_commands, network_commands, snapshot_commands}) {
             std::vector<CommandDef> more = part();
             all.insert(all.end(), more.begin(), more.end());
         }
@@ -218,6 +221,93 @@ std::optional<client::Domain> Vsh::domain(const Args& args, std::string_view opt
         return std::nullopt;
     }
     return *d;
+}
+
+std::optional<client::StoragePool> Vsh::pool(const Args& args, std::string_view opt) {
+    std::string text = args.str(opt);
+    Result<client::StoragePool> p = conn()->find_pool(text);
+    if (!p) {
+        fail(p.error(), "failed to get pool '{}'", text);
+        return std::nullopt;
+    }
+    return *p;
+}
+
+std::optional<client::StorageVol> Vsh::volume(const Args& args, std::string_view opt) {
+    std::string text = args.str(opt);
+    std::optional<Error> last;
+    if (args.has("pool")) {
+        std::optional<client::StoragePool> p = pool(args);
+        if (!p) return std::nullopt;
+        Result<client::StorageVol> v = p->volume_by_name(text);
+        if (v) return *v;
+        last = v.error();
+    }
+    Result<client::StorageVol> v = conn()->volume_by_key(text);
+    if (v) return *v;
+    v = conn()->volume_by_path(text);
+    if (v) return *v;
+    if (args.has("pool"))
+        fail(v.error(), "failed to get vol '{}'", text);
+    else
+        fail(v.error(), "failed to get vol '{}', specifying --pool might help", text);
+    return std::nullopt;
+}
+
+std::optional<client::Network> Vsh::network(const Args& args, std::string_view opt) {
+    std::string text = args.str(opt);
+    Result<client::Network> n = conn()->find_network(text);
+    if (!n) {
+        fail(n.error(), "failed to get network '{}'", text);
+        return std::nullopt;
+    }
+    return *n;
+}
+
+Result<uint64_t> parse_scaled(std::string_view text, uint64_t default_scale) {
+    auto bad = [&](const std::string& why) {
+        return Error(ErrorCode::InvalidArg, ErrorDomain::None, "invalid argument: " + why);
+    };
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        digits++;
+    if (digits == 0) return bad(fmt::format("invalid number '{}'", text));
+    uint64_t value = 0;
+    for (size_t i = 0; i < digits; i++) {
+        if (value > (UINT64_MAX - 9) / 10) return bad("value too large");
+        value = value * 10 + static_cast<uint64_t>(text[i] - '0');
+    }
+    std::string_view suffix = text.substr(digits);
+    uint64_t scale = default_scale;
+    if (!suffix.empty()) {
+        static constexpr std::string_view kUnits = "bkmgtpe";
+        char u = static_cast<char>(std::tolower(static_cast<unsigned char>(suffix[0])));
+        size_t power = kUnits.find(u);
+        std::string_view rest = suffix.substr(1);
+        uint64_t base = 1024;
+        if (power == std::string_view::npos || (power == 0 && !rest.empty()))
+            return bad(fmt::format("unknown suffix '{}'", suffix));
+        if (rest == "B" || rest == "b")
+            base = 1000;
+        else if (!rest.empty() && rest != "iB" && rest != "ib")
+            return bad(fmt::format("unknown suffix '{}'", suffix));
+        scale = 1;
+        for (size_t i = 0; i < power; i++)
+            scale *= base;
+    }
+    if (scale && value > UINT64_MAX / scale) return bad("value too large");
+    return value * scale;
+}
+
+std::string pretty_size(uint64_t bytes) {
+    static constexpr std::string_view kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = static_cast<double>(bytes);
+    size_t unit = 0;
+    while (unit + 1 < std::size(kUnits) && v >= 1024) {
+        v /= 1024;
+        unit++;
+    }
+    return fmt::format("{:.2f} {}", v, kUnits[unit]);
 }
 
 Result<std::string> read_file_for(std::string_view path) {

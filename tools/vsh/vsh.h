@@ -138,6 +138,12 @@ public:
         return false;
     }
 
+    // The pool, volume or network an option names; print virsh's two error lines themselves.
+    std::optional<client::StoragePool> pool(const Args& args, std::string_view opt = "pool");
+    // A volume by name within --pool when given, else by key, then by path.
+    std::optional<client::StorageVol> volume(const Args& args, std::string_view opt = "vol");
+    std::optional<client::Network> network(const Args& args, std::string_view opt = "network");
+
     // The domain an option names (by id, UUID or name); prints "failed to get domain" itself.
     std::optional<client::Domain> domain(const Args& args, std::string_view opt = "domain",
                                          bool allow_id = true);
@@ -148,6 +154,20 @@ private:
 
 // Reads a whole file for define/create; the error is worded as virsh's.
 Result<std::string> read_file_for(std::string_view path);
+
+// virsh's scaled integers ("10M" is 10 MiB, "1KB" is 1000): bytes, with `default_scale`
+// applied to a bare number. The error names the problem ("unknown suffix 'x'").
+Result<uint64_t> parse_scaled(std::string_view text, uint64_t default_scale);
+// "1.46 MiB": two decimals in the largest binary unit the value reaches.
+std::string pretty_size(uint64_t bytes);
+// Declared by the command group files added with the storage, network and snapshot procedures.
+std::vector<CommandDef> resource_commands();
+std::vector<CommandDef> save_commands();
+std::vector<CommandDef> console_commands();
+std::vector<CommandDef> pool_commands();
+std::vector<CommandDef> volume_commands();
+std::vector<CommandDef> network_commands();
+std::vector<CommandDef> snapshot_commands();
 
 // A string the wire carries NUL-padded (char arrays), up to its first NUL.
 inline std::string until_nul(const std::string& s) {
