@@ -176,6 +176,84 @@ check "shell stopped at quit" sh -c "! grep -q 'Id   Name' '$tmp/shell.out'"
 check "help lists the groups" sh -c "'$vsh' help | grep -q \"Domain Management (help keyword 'domain')\""
 check "every command has --help" sh -c "for c in \$('$vsh' help | awk '/^    /{print \$1}'); do '$vsh' \$c --help | grep -q SYNOPSIS || { echo \$c; exit 1; }; done"
 
+# Memory, vCPUs, snapshots, save/restore and the console of a running domain.
+check "start for resources" v start tiny
+same vcpucount tiny
+check "setmem" v setmem tiny 32M
+check "setmem took effect" sh -c "'$vsh' -c '$uri' dominfo tiny | grep -qE '^Used memory: +32768 KiB$'"
+same setmem tiny 1x
+check "setvcpus" v setvcpus tiny 1
+check "snapshot-create-as" sh -c "'$vsh' -c '$uri' snapshot-create-as tiny snap1 --description first | grep -qx 'Domain snapshot snap1 created'"
+same snapshot-list tiny
+same snapshot-list tiny --parent
+same snapshot-current tiny --name
+check "snapshot-revert" v snapshot-revert tiny snap1
+check "snapshot-delete" v snapshot-delete tiny snap1
+same snapshot-current tiny --name
+check "save" v save tiny "$tmp/tiny.save"
+check "saved domain is shut off" sh -c "'$vsh' -c '$uri' domstate tiny | grep -qx 'shut off'"
+check "restore" sh -c "'$vsh' -c '$uri' restore '$tmp/tiny.save' | grep -qx 'Domain restored from $tmp/tiny.save'"
+check "restored domain runs" sh -c "'$vsh' -c '$uri' domstate tiny | grep -qx running"
+check "console echoes through the stream" sh -c "printf 'hello console\n' | '$vsh' -c '$uri' console tiny | grep -qx 'hello console'"
+check "destroy after resources" v destroy tiny
+
+# Storage pools and volumes, with upload and download through streams.
+mkdir -p "$tmp/pooldir"
+check "pool-define-as" v pool-define-as p1 dir --target "$tmp/pooldir"
+same pool-define-as p2 dir --print-xml --target /x --source-host h --source-path /p
+check "pool-build" v pool-build p1
+check "pool-start" v pool-start p1
+check "pool-autostart" v pool-autostart p1
+same pool-list
+same pool-list --all --details
+same pool-info p1
+same pool-info nosuch
+check "vol-create-as" sh -c "'$vsh' -c '$uri' vol-create-as p1 v1 10M | grep -qx 'Vol v1 created'"
+check "vol-create-as qcow2" v vol-create-as p1 v2 1G --format qcow2 --allocation 0
+same vol-create-as p1 v3 1M --print-xml
+same vol-create-as p1 v3 1x
+same vol-list p1
+same vol-list p1 --details
+same vol-info v1 --pool p1
+same vol-info "$tmp/pooldir/v1"
+same vol-info nosuch --pool p1
+same vol-info nosuch
+same vol-path v1 --pool p1
+same vol-dumpxml v1 --pool p1
+same pool-dumpxml p1
+head -c 300000 /dev/urandom >"$tmp/upload"
+check "vol-upload" v vol-upload v1 "$tmp/upload" --pool p1
+check "vol-download" v vol-download v1 "$tmp/download" --pool p1 --length 300000
+check "downloaded what was uploaded" cmp "$tmp/upload" "$tmp/download"
+check "vol-clone" v vol-clone v1 v1c --pool p1
+check "vol-resize" sh -c "'$vsh' -c '$uri' vol-resize v1c 20M --pool p1 | grep -qx \"Size of volume 'v1c' successfully changed to 20M\""
+check "vol-wipe" v vol-wipe v1c --pool p1
+check "vol-delete" v vol-delete v1c --pool p1
+fails_with 1 "read only access prevents virStorageVolDelete" "$vsh" -r -c "$uri" vol-delete v1 --pool p1
+check "pool-refresh" v pool-refresh p1
+check "vol-delete the rest" sh -c "'$vsh' -c '$uri' vol-delete v1 --pool p1 && '$vsh' -c '$uri' vol-delete v2 --pool p1"
+check "pool-destroy" v pool-destroy p1
+check "pool-delete" v pool-delete p1
+check "pool-undefine" v pool-undefine p1
+
+# Networks.
+net="$data/xml/network/valid"
+check "net-define" v net-define "$net/default-nat.xml"
+same net-list
+same net-list --all
+check "net-start" v net-start default
+check "net-autostart" v net-autostart default
+same net-list --all
+same net-info default
+same net-info nosuch
+same net-dhcp-leases default
+same net-dumpxml default
+check "net-create" v net-create "$net/isolated.xml"
+same net-list --all
+check "net-destroy" v net-destroy default
+check "net-destroy transient" v net-destroy isolated
+check "net-undefine" v net-undefine default
+
 # The default URI comes from the environment; TCP reaches the same daemon.
 check "VIRTD_DEFAULT_URI" sh -c "VIRTD_DEFAULT_URI='$uri' '$vsh' list --all --name | grep -qx tiny"
 check "LIBVIRT_DEFAULT_URI" sh -c "LIBVIRT_DEFAULT_URI='$uri' '$vsh' list --all --name | grep -qx tiny"
