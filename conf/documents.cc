@@ -3,6 +3,7 @@
 #include <array>
 
 #include "conf/domain.h"
+#include "conf/domain_snapshot.h"
 #include "conf/network.h"
 #include "conf/storage_pool.h"
 #include "conf/storage_vol.h"
@@ -23,6 +24,7 @@ constexpr std::array kTypes = {
     DocumentType{"pool", "pool", normalize<StoragePoolDef>},
     DocumentType{"volume", "volume", normalize<StorageVolDef>},
     DocumentType{"network", "network", normalize<NetworkDef>},
+    DocumentType{"snapshot", "domainsnapshot", normalize<DomainSnapshotDef>},
 };
 
 } // namespace

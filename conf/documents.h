@@ -11,7 +11,7 @@
 namespace virtd::conf {
 
 struct DocumentType {
-    std::string_view name; // what users type: "domain", "pool", "volume", "network"
+    std::string_view name; // what users type: "domain", "pool", "volume", "network", "snapshot"
     std::string_view root; // the root element: "domain", "pool", "volume", "network"
     // Parses and validates, then formats the object back: the normalized document.
     Result<std::string> (*normalize)(std::string_view xml);

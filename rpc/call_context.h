@@ -17,6 +17,7 @@ struct CallContext {
 inline constexpr unsigned kProcPreOpen = 1;  // allowed before CONNECT_OPEN
 inline constexpr unsigned kProcReadOnly = 2; // allowed on a read-only connection
 inline constexpr unsigned kProcStream = 4;   // opens a data stream
+inline constexpr unsigned kProcFast = 8;     // answered from memory: may run on the loop thread
 
 struct ProcedureInfo {
     int32_t number;

@@ -22,7 +22,8 @@ SCALARS = {
     'double': ('double', 'f64', 'f64', 8),
 }
 FIELD_RE = re.compile(r'^(\w+)(\?)?\s+(\w+)(?:<(\w+)>|\[(\w+)\])?$')
-ATTR_FLAGS = {'preopen': 'kProcPreOpen', 'readonly': 'kProcReadOnly', 'stream': 'kProcStream'}
+ATTR_FLAGS = {'preopen': 'kProcPreOpen', 'readonly': 'kProcReadOnly', 'stream': 'kProcStream',
+              'fast': 'kProcFast'}
 
 
 def camel(name):

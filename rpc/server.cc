@@ -30,11 +30,14 @@ struct RpcServer::Client {
     unsigned unanswered_pings = 0;
     EventLoop::Clock::time_point last_heard = EventLoop::Clock::now();
     uint64_t keepalive_timer = 0;
+    uint32_t interest = EPOLLIN; // what the loop watches for now; changed only when it must
+    bool over_limit = false;     // accepted past max_clients: its first call is refused
 };
 
 namespace {
 
 constexpr size_t kReadChunk = 65536;
+constexpr size_t kRefusedClientsMax = 64;
 
 uint32_t read_u32(std::string_view s) {
     auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[i])); };
@@ -136,18 +139,22 @@ void RpcServer::on_accept(Listener& l) {
     for (;;) {
         UniqueFd fd(::accept4(l.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) return; // EAGAIN, or a transient error; the listener stays armed
-        if (clients_.size() >= limits_.max_clients) {
+        bool over_limit = clients_.size() >= limits_.max_clients;
+        if (over_limit) {
             log::warning("rpc", "refusing a connection on {}: {} clients is the limit", l.path,
                          limits_.max_clients);
-            continue;
+            // A few refused clients are kept long enough to be told why; a flood is just closed.
+            if (clients_.size() >= limits_.max_clients + kRefusedClientsMax) continue;
         }
         auto c = std::make_unique<Client>();
+        c->over_limit = over_limit;
         c->info.id = next_client_id_++;
         c->info.readonly_socket = l.readonly;
         c->info.local = l.unix_socket;
         ucred cred{};
         socklen_t len = sizeof cred;
-        if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        // Peer credentials exist only on unix sockets; TCP clients are known by their auth.
+        if (l.unix_socket && ::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
             c->info.uid = cred.uid;
             c->info.pid = cred.pid;
         }
@@ -227,6 +234,13 @@ bool RpcServer::handle_frame(Client& c, std::string_view frame) {
         return true;
     }
     if (h->type != MessageType::Call) return true; // nothing else is for the server to act on
+    if (c.over_limit) {
+        c.closing = true; // set first: the write below may finish, and drop it, at once
+        queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
+                                                  "too many active clients ({}), try again later",
+                                                  limits_.max_clients)));
+        return true;
+    }
     if (h->program != kRemoteProgram || h->version != kRemoteVersion) {
         queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
                                                   "Cannot find program {} version {}", h->program,
@@ -243,21 +257,29 @@ bool RpcServer::handle_frame(Client& c, std::string_view frame) {
     return true;
 }
 
+namespace {
+
+std::string reply_frame(const MessageHeader& call, const Result<std::string>& reply) {
+    if (!reply) return error_frame(call, reply.error());
+    MessageHeader rh = call;
+    rh.type = MessageType::Reply;
+    rh.status = MessageStatus::Ok;
+    return encode_message(rh, *reply);
+}
+
+} // namespace
+
 void RpcServer::start_call(Client& c, const MessageHeader& h, std::string payload) {
+    if (handler_.is_fast(h)) {
+        queue_write(c, reply_frame(h, handler_.handle_call(c.info, h, payload)));
+        return;
+    }
     c.in_flight++;
     ClientInfo info = c.info;
     std::shared_ptr<std::atomic<bool>> alive = alive_;
     workers_.submit([this, alive, info, h, payload = std::move(payload)] {
         Result<std::string> reply = handler_.handle_call(info, h, payload);
-        std::string frame;
-        if (reply) {
-            MessageHeader rh = h;
-            rh.type = MessageType::Reply;
-            rh.status = MessageStatus::Ok;
-            frame = encode_message(rh, *reply);
-        } else {
-            frame = error_frame(h, reply.error());
-        }
+        std::string frame = reply_frame(h, reply);
         loop_.post([this, alive, id = info.id, frame = std::move(frame)]() mutable {
             if (!alive->load()) return;
             Client* c = find(id);
@@ -294,6 +316,8 @@ void RpcServer::update_interest(Client& c) {
     uint32_t ev = 0;
     if (c.in_flight < limits_.max_calls_per_client && !c.closing) ev |= EPOLLIN;
     if (!c.out.empty()) ev |= EPOLLOUT;
+    if (ev == c.interest) return;
+    c.interest = ev;
     (void)loop_.modify_fd(c.fd.get(), ev);
 }
 
@@ -352,6 +376,12 @@ void RpcServer::keepalive_tick(uint64_t id) {
                                     static_cast<int32_t>(KeepaliveProc::Ping), MessageType::Message,
                                     0, MessageStatus::Ok},
                                    {}));
+}
+
+void RpcServer::set_limits(const ServerLimits& limits) {
+    limits_.max_clients = limits.max_clients;
+    limits_.keepalive_interval = limits.keepalive_interval;
+    limits_.keepalive_count = limits.keepalive_count;
 }
 
 void RpcServer::close_client(uint64_t client_id) {

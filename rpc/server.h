@@ -27,11 +27,11 @@
 namespace virtd::rpc {
 
 struct ServerLimits {
-    size_t max_clients = 5000;        // more are accepted and closed at once
+    size_t max_clients = 5000;        // more are told so on their first call, then closed
     size_t max_calls_per_client = 20; // reading pauses while this many are in flight
     size_t workers = 4;
-    std::chrono::seconds keepalive_interval{5}; // ping a client idle this long (once it asked)
-    unsigned keepalive_count = 5;               // drop it after this many unanswered pings
+    std::chrono::milliseconds keepalive_interval{5000}; // ping a client idle this long (once asked)
+    unsigned keepalive_count = 5;                       // drop it after this many unanswered pings
 };
 
 // Who a call came from, as the transport knows it.
@@ -50,6 +50,12 @@ public:
     // Runs one call on a worker thread; returns the reply payload, or the error to send.
     virtual Result<std::string> handle_call(const ClientInfo& client, const MessageHeader& header,
                                             std::string_view payload) = 0;
+    // Whether this call is answered from memory without blocking: such calls run on the loop
+    // thread, sparing two thread handoffs; everything else goes to a worker.
+    virtual bool is_fast(const MessageHeader& header) const {
+        (void)header;
+        return false;
+    }
     // The connection is gone (closed by the peer, dropped, or close_client()). Loop thread.
     virtual void client_closed(uint64_t client_id) { (void)client_id; }
     // A call's OK reply has been queued; a call that opens a stream starts sending from here.
@@ -84,6 +90,10 @@ public:
     void send_packet(uint64_t client_id, const MessageHeader& header, std::string payload);
     // Starts pinging this client when idle (it asked for keepalive). Thread-safe.
     void enable_keepalive(uint64_t client_id);
+    // New limits from a reloaded configuration: max_clients at once, keepalive for clients that
+    // ask for it from now on; workers and max_calls_per_client keep their start-up values.
+    // Loop thread.
+    void set_limits(const ServerLimits& limits);
     // Closes a connection after what is queued for it has been written. Thread-safe.
     void close_client(uint64_t client_id);
 

@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -74,6 +76,69 @@ int fail(const virtd::Error& e) {
     return 1;
 }
 
+// What the configuration says about logging takes effect (at start and on SIGHUP).
+virtd::Status apply_logging(const virtd::DaemonConfig& cfg) {
+    using namespace virtd;
+    log::set_level(static_cast<log::Level>(cfg.log_level));
+    if (!cfg.log_filters.empty())
+        if (Status s = log::set_filters(cfg.log_filters); !s) return s;
+    if (!cfg.log_outputs.empty())
+        if (Status s = log::set_output(cfg.log_outputs); !s) return s;
+    return {};
+}
+
+virtd::rpc::ServerLimits server_limits(const virtd::DaemonConfig& cfg) {
+    virtd::rpc::ServerLimits limits;
+    limits.max_clients = cfg.max_clients;
+    limits.workers = cfg.max_workers;
+    limits.max_calls_per_client = cfg.max_client_requests;
+    // keepalive_interval -1 turns pinging off: an interval of a day never comes due.
+    limits.keepalive_interval =
+        std::chrono::seconds(cfg.keepalive_interval > 0 ? cfg.keepalive_interval : 86400);
+    limits.keepalive_count = cfg.keepalive_count;
+    return limits;
+}
+
+// unix_sock_group: the group (name or number) that owns the sockets, so its members may connect.
+virtd::Status set_socket_group(const std::string& path, const std::string& group) {
+    using namespace virtd;
+    gid_t gid = 0;
+    if (group.find_first_not_of("0123456789") == std::string::npos) {
+        gid = static_cast<gid_t>(std::stoul(group));
+    } else {
+        std::vector<char> buf(16384);
+        struct group entry {};
+        struct group* found = nullptr;
+        if (getgrnam_r(group.c_str(), &entry, buf.data(), buf.size(), &found) != 0 || !found)
+            return make_error(ErrorCode::ConfSyntax, ErrorDomain::Conf,
+                              "unix_sock_group: no group named '{}'", group);
+        gid = found->gr_gid;
+    }
+    if (chown(path.c_str(), static_cast<uid_t>(-1), gid) < 0)
+        return system_error(ErrorDomain::Rpc, errno,
+                            fmt::format("giving '{}' to group '{}'", path, group));
+    return {};
+}
+
+// SIGHUP: reads the configuration file again and applies what can change while running
+// (logging, max_clients, keepalive); a file that no longer loads changes nothing.
+void reload(const std::string& config_path, virtd::rpc::RpcServer& server) {
+    using namespace virtd;
+    if (config_path.empty()) {
+        fmt::print(stderr, "virtd: SIGHUP: no configuration file to reload\n");
+        return;
+    }
+    Result<DaemonConfig> cfg = DaemonConfig::load(config_path);
+    Status applied = cfg ? apply_logging(*cfg) : Status(cfg.error());
+    if (!applied) {
+        fmt::print(stderr, "virtd: reload failed, keeping the running configuration: {}\n",
+                   applied.error().text());
+        return;
+    }
+    server.set_limits(server_limits(*cfg));
+    fmt::print(stderr, "virtd: reloaded configuration from {}\n", config_path);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -95,13 +160,7 @@ int main(int argc, char** argv) {
         if (!loaded) return fail(loaded.error());
         cfg = *loaded;
     }
-    log::set_level(static_cast<log::Level>(cfg.log_level));
-    if (!cfg.log_filters.empty()) {
-        if (Status s = log::set_filters(cfg.log_filters); !s) return fail(s.error());
-    }
-    if (!cfg.log_outputs.empty()) {
-        if (Status s = log::set_output(cfg.log_outputs); !s) return fail(s.error());
-    }
+    if (Status s = apply_logging(cfg); !s) return fail(s.error());
 
     std::string run_dir = opt.state_dir.empty() ? "/run/virtd" : path_join(opt.state_dir, "run");
     std::string sock_dir = cfg.unix_sock_dir.empty() ? run_dir : cfg.unix_sock_dir;
@@ -125,15 +184,7 @@ int main(int argc, char** argv) {
     // learns the server once both exist.
     EventDispatcher events(nullptr);
     RemoteProcedures procedures(mock_domains, mock_storage, mock_networks, events);
-    rpc::ServerLimits limits;
-    limits.max_clients = cfg.max_clients;
-    limits.workers = cfg.max_workers;
-    limits.max_calls_per_client = cfg.max_client_requests;
-    // keepalive_interval -1 turns pinging off: an interval of a day never comes due.
-    limits.keepalive_interval =
-        std::chrono::seconds(cfg.keepalive_interval > 0 ? cfg.keepalive_interval : 86400);
-    limits.keepalive_count = cfg.keepalive_count;
-    rpc::RpcServer server(loop, procedures, limits);
+    rpc::RpcServer server(loop, procedures, server_limits(cfg));
     events.set_server(&server);
     procedures.set_server(&server);
     mock_domains.set_event_sink(&events);
@@ -143,6 +194,9 @@ int main(int argc, char** argv) {
     if (Status s = server.listen_unix(rw, cfg.unix_sock_rw_perms, false); !s)
         return fail(s.error());
     if (Status s = server.listen_unix(ro, cfg.unix_sock_ro_perms, true); !s) return fail(s.error());
+    if (!cfg.unix_sock_group.empty())
+        for (const std::string& path : {rw, ro})
+            if (Status s = set_socket_group(path, cfg.unix_sock_group); !s) return fail(s.error());
     if (opt.listen || cfg.listen_tcp) {
         Result<uint16_t> port = server.listen_tcp(cfg.listen_addr, cfg.tcp_port);
         if (!port) return fail(port.error());
@@ -153,7 +207,7 @@ int main(int argc, char** argv) {
         signalfd_siginfo si{};
         while (read(sigfd.get(), &si, sizeof si) == sizeof si) {
             if (si.ssi_signo == SIGHUP) {
-                log::info("virtd", "SIGHUP: nothing to reload yet");
+                reload(config_path, server);
                 continue;
             }
             log::info("virtd", "signal {}: shutting down", si.ssi_signo);

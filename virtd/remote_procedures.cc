@@ -27,6 +27,11 @@ RemoteProcedures::Connection RemoteProcedures::connection(uint64_t id) {
     return connections_[id];
 }
 
+bool RemoteProcedures::is_fast(const rpc::MessageHeader& h) const {
+    const rpc::ProcedureInfo* info = rpc::remote_procedure(h.proc);
+    return h.program == rpc::kRemoteProgram && info && (info->flags & rpc::kProcFast);
+}
+
 void RemoteProcedures::after_reply(const rpc::ClientInfo& client, const rpc::MessageHeader& call) {
     streams_.after_reply(client, call);
 }

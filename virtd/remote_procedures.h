@@ -38,6 +38,7 @@ public:
     Result<std::string> handle_call(const rpc::ClientInfo& client, const rpc::MessageHeader& h,
                                     std::string_view payload) override;
     void client_closed(uint64_t client_id) override;
+    bool is_fast(const rpc::MessageHeader& h) const override;
     void after_reply(const rpc::ClientInfo& client, const rpc::MessageHeader& call) override;
     void handle_stream(const rpc::ClientInfo& client, const rpc::MessageHeader& header,
                        std::string_view payload) override;

@@ -52,8 +52,9 @@ Result<MockDomainDriver::Domain*> MockDomainDriver::find_or_error(const DomainRe
     return no_domain("uuid", dom.uuid.format());
 }
 
-Result<MockDomainDriver::Domain*> MockDomainDriver::add(conf::DomainDef def, bool persistent) {
+Status MockDomainDriver::check_add(conf::DomainDef& def, bool persistent) {
     if (def.uuid.is_null()) def.uuid = Uuid::generate();
+    def.id.reset();
     for (auto& [name, d] : domains_) {
         if (name == def.name && d.def.uuid != def.uuid)
             return make_error(ErrorCode::OperationFailed, ErrorDomain::Dom,
@@ -63,12 +64,17 @@ Result<MockDomainDriver::Domain*> MockDomainDriver::add(conf::DomainDef def, boo
                               "domain '{}' is already defined with uuid {}", name,
                               def.uuid.format());
     }
-    auto [it, inserted] = domains_.try_emplace(def.name);
-    Domain& d = it->second;
-    if (!inserted && d.active() && !persistent)
+    if (auto it = domains_.find(def.name);
+        it != domains_.end() && it->second.active() && !persistent)
         return make_error(ErrorCode::OperationInvalid, ErrorDomain::Dom,
                           "domain '{}' is already active", def.name);
-    def.id.reset();
+    return {};
+}
+
+Result<MockDomainDriver::Domain*> MockDomainDriver::add(conf::DomainDef def, bool persistent) {
+    if (Status s = check_add(def, persistent); !s) return s.error();
+    auto [it, inserted] = domains_.try_emplace(def.name);
+    Domain& d = it->second;
     d.def = std::move(def);
     d.persistent = inserted ? persistent : (d.persistent || persistent);
     return &d;
@@ -77,12 +83,22 @@ Result<MockDomainDriver::Domain*> MockDomainDriver::add(conf::DomainDef def, boo
 Result<DomainRef> MockDomainDriver::define_xml(std::string_view xml) {
     Result<conf::DomainDef> def = conf::DomainDef::parse(xml);
     if (!def) return def.error();
+    // The file is written before memory changes and outside mu_: a failed write leaves nothing
+    // behind, and lookups never wait for the fsync. write_mu_ keeps writers in order.
+    std::lock_guard write_lock(write_mu_);
+    bool autostart = false;
+    {
+        std::lock_guard lock(mu_);
+        if (Status s = check_add(*def, true); !s) return s.error();
+        if (auto it = domains_.find(def->name); it != domains_.end())
+            autostart = it->second.autostart;
+    }
+    if (Status s = store_.save(def->name, def->format(), autostart); !s) return s.error();
     std::lock_guard lock(mu_);
     bool existed = domains_.count(def->name) != 0;
     Result<Domain*> d = add(std::move(*def), true);
     if (!d) return d.error();
     (*d)->persistent = true;
-    if (Status s = save(**d); !s) return s.error();
     emit((*d)->ref(), domain_event::kDefined, existed ? 1 : 0);
     return (*d)->ref();
 }
@@ -90,6 +106,7 @@ Result<DomainRef> MockDomainDriver::define_xml(std::string_view xml) {
 Result<DomainRef> MockDomainDriver::create_xml(std::string_view xml, unsigned) {
     Result<conf::DomainDef> def = conf::DomainDef::parse(xml);
     if (!def) return def.error();
+    std::lock_guard write_lock(write_mu_);
     std::lock_guard lock(mu_);
     if (auto it = domains_.find(def->name); it != domains_.end() && it->second.active())
         return invalid(fmt::format("domain '{}' is already running", def->name));
@@ -102,6 +119,7 @@ Result<DomainRef> MockDomainDriver::create_xml(std::string_view xml, unsigned) {
 
 Status MockDomainDriver::undefine(const DomainRef& dom, unsigned flags) {
     constexpr unsigned kUndefineManagedSave = 1, kUndefineSnapshotsMetadata = 2;
+    std::lock_guard write_lock(write_mu_);
     std::lock_guard lock(mu_);
     Result<Domain*> d = find_or_error(dom);
     if (!d) return d.error();

@@ -111,6 +111,8 @@ private:
     // All below: mu_ held.
     Domain* find(const DomainRef& dom);
     Result<Domain*> find_or_error(const DomainRef& dom);
+    // Whether `def` may be added (fills in a missing uuid); add() checks, then adds.
+    Status check_add(conf::DomainDef& def, bool persistent);
     Result<Domain*> add(conf::DomainDef def, bool persistent);
     void start_locked(Domain& d);
     void stop_locked(Domain& d);
@@ -122,6 +124,7 @@ private:
     void forget(const std::string& name);
 
     DefinitionStore store_;
+    std::mutex write_mu_; // taken before mu_ by calls that add or remove definitions
     std::mutex mu_;
     std::map<std::string, Domain> domains_; // by name; guarded by mu_
     int32_t next_id_ = 1;                   // guarded by mu_

@@ -14,10 +14,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failed=0
 checked=0
-for type in domain pool volume network; do
+for type in domain pool volume network snapshot; do
     case $type in
     pool) schema=storagepool ;;
     volume) schema=storagevol ;;
+    snapshot) schema=domainsnapshot ;;
     *) schema=$type ;;
     esac
     for f in "$corpus/$type/valid/"*.xml; do

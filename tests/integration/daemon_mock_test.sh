@@ -135,7 +135,7 @@ check "dominfo shows autostart" sh -c "virsh -c '$uri' dominfo auto | grep -E '^
 kill -TERM "$daemon"
 wait "$daemon"
 # The restarted daemon also reads STATE/virtd.conf and listens on a free loopback TCP port.
-printf 'listen_tcp = 1\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\n' >"$tmp/virtd.conf"
+printf 'listen_tcp = 1\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\nunix_sock_group = "nogroup"\n' >"$tmp/virtd.conf"
 "$virtd" --state "$tmp" --pid-file "$tmp/virtd.pid" 2>"$tmp/virtd.log" &
 daemon=$!
 for _ in $(seq 100); do [ -S "$tmp/run/virtd-sock" ] && virsh -q -c "$uri" uri >/dev/null 2>&1 && break; sleep 0.05; done
@@ -156,6 +156,29 @@ conn.close()
 print("python3-libvirt over TCP: ok")
 PY
 check "python3-libvirt over TCP" /usr/bin/python3 "$tmp/tcp.py" "$tcp"
+check "unix_sock_group owns both sockets" sh -c "[ \"\$(stat -c %G '$tmp/run/virtd-sock' '$tmp/run/virtd-sock-ro' | sort -u)\" = nogroup ]"
+echo 'max_clients = 1' >>"$tmp/virtd.conf"
+kill -HUP "$daemon"
+for _ in $(seq 100); do grep -q 'reloaded configuration' "$tmp/virtd.log" && break; sleep 0.05; done
+check "SIGHUP reloads the configuration" grep -q "reloaded configuration from $tmp/virtd.conf" "$tmp/virtd.log"
+cat >"$tmp/limit.py" <<'PY'
+import sys
+import libvirt
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+first = libvirt.open(sys.argv[1])
+try:
+    libvirt.open(sys.argv[1])
+    sys.exit("a second client was let in past max_clients = 1")
+except libvirt.libvirtError as e:
+    assert "too many active clients (1)" in str(e), str(e)
+assert first.lookupByName("auto").isActive()  # the first one is still served
+first.close()
+print("max_clients: the second client was told why")
+PY
+check "max_clients from the reloaded file refuses the second client clearly" /usr/bin/python3 "$tmp/limit.py" "$uri"
+sed -i '/max_clients/d' "$tmp/virtd.conf"
+kill -HUP "$daemon"
+for _ in $(seq 100); do [ "$(grep -c 'reloaded configuration' "$tmp/virtd.log")" -ge 2 ] && break; sleep 0.05; done
 check "undefine removes it from disk" sh -c "virsh -q -c '$uri' undefine keeper && [ ! -e '$tmp/mock/domains/keeper.xml' ]"
 
 kill -TERM "$daemon"

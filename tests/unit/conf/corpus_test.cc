@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "conf/domain.h"
+#include "conf/domain_snapshot.h"
 #include "conf/network.h"
 #include "conf/storage_pool.h"
 #include "conf/storage_vol.h"
@@ -47,6 +48,15 @@ TEST(Corpus, Network) {
 TEST(Corpus, Volume) {
     size_t v = check_valid_corpus<StorageVolDef>("volume");
     size_t i = check_invalid_corpus<StorageVolDef>("volume");
+    EXPECT_GE(v, 5u);
+    EXPECT_GE(i, 5u);
+    g_valid += v;
+    g_invalid += i;
+}
+
+TEST(Corpus, Snapshot) {
+    size_t v = check_valid_corpus<DomainSnapshotDef>("snapshot");
+    size_t i = check_invalid_corpus<DomainSnapshotDef>("snapshot");
     EXPECT_GE(v, 5u);
     EXPECT_GE(i, 5u);
     g_valid += v;

@@ -6,6 +6,7 @@
 
 #include "common/file.h"
 #include "drivers/mock/mock_domain_driver.h"
+#include "tests/unit/drivers/temp_dir.h"
 
 namespace virtd {
 namespace {
@@ -90,19 +91,6 @@ TEST(MockDomainDriver, ListFiltersByStateAndPersistence) {
     EXPECT_EQ(d.list_all(kListTransient)->size(), 0u);
 }
 
-class TempDir {
-public:
-    TempDir() {
-        char t[] = "/tmp/virtd-mock-XXXXXX";
-        path_ = mkdtemp(t);
-    }
-    ~TempDir() { (void)std::system(("rm -rf " + path_).c_str()); }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
 TEST(MockDomainDriver, DefinitionsSurviveInTheStateDirectory) {
     TempDir dir;
     {
@@ -138,6 +126,17 @@ TEST(MockDomainDriver, TransientDomainsHaveNoAutostart) {
     MockDomainDriver d;
     Result<DomainRef> t = d.create_xml(kXml, 0);
     EXPECT_EQ(d.set_autostart(*t, true).error().code(), ErrorCode::OperationInvalid);
+}
+
+TEST(MockDomainDriver, AFailedWriteDefinesNothing) {
+    TempDir dir;
+    MockDomainDriver d(dir.path());
+    // The definitions directory turns into a file: every write into it fails.
+    std::string domains = dir.path() + "/mock/domains";
+    ASSERT_EQ(std::system(("rm -rf " + domains + " && touch " + domains).c_str()), 0);
+    EXPECT_FALSE(d.define_xml(kXml).ok());
+    EXPECT_EQ(d.lookup_by_name("web1").error().code(), ErrorCode::NoDomain);
+    EXPECT_TRUE(d.list_all(0)->empty());
 }
 
 } // namespace

@@ -219,6 +219,24 @@ TEST_F(ServerTest, TruncatedArgumentsAreAnErrorReplyNotACrash) {
     close(fd);
 }
 
+TEST_F(ServerTest, OversizeStringIsAnErrorReplyAndTheConnectionLives) {
+    int fd = connect_client();
+    // A name claiming 0x7fffffff bytes: refused by its declared length, not by reading that much.
+    send_all(fd, encode_message({kRemoteProgram, 1, 23, MessageType::Call, 6, MessageStatus::Ok},
+                                std::string("\x7f\xff\xff\xff"
+                                            "abcd",
+                                            8)));
+    auto [h, payload] = read_frame(fd);
+    EXPECT_EQ(h.status, MessageStatus::Error);
+    RemoteError e;
+    XdrReader r(payload);
+    ASSERT_TRUE(decode(r, e));
+    EXPECT_THAT(*e.message, ::testing::HasSubstr("exceeds the limit"));
+    send_all(fd, call(23, 7, DomainLookupByNameArgs{"next"}));
+    EXPECT_EQ(read_frame(fd).first.serial, 7u);
+    close(fd);
+}
+
 TEST_F(ServerTest, ManyIdleClientsDoNotStopService) {
     // Both ends of every connection live in this process: make room for 2 x 1000 descriptors.
     rlimit lim{};
@@ -241,6 +259,61 @@ TEST_F(ServerTest, ManyIdleClientsDoNotStopService) {
     for (int f : idle)
         close(f);
     close(fd);
+}
+
+// A server with two client slots and fast keepalive, for the limit tests below.
+class LimitedServerTest : public ServerTest {
+protected:
+    ServerLimits limits() override {
+        ServerLimits l;
+        l.max_clients = 2;
+        l.keepalive_interval = 50ms;
+        l.keepalive_count = 2;
+        return l;
+    }
+};
+
+TEST_F(LimitedServerTest, AClientPastTheLimitIsToldWhyAndClosed) {
+    int a = connect_client();
+    int b = connect_client();
+    send_all(a, call(23, 1, DomainLookupByNameArgs{"a"}));
+    EXPECT_EQ(read_frame(a).first.status, MessageStatus::Ok);
+    int c = connect_client();
+    send_all(c, call(23, 2, DomainLookupByNameArgs{"c"}));
+    auto [h, payload] = read_frame(c);
+    EXPECT_EQ(h.status, MessageStatus::Error);
+    RemoteError e;
+    XdrReader r(payload);
+    ASSERT_TRUE(decode(r, e));
+    EXPECT_THAT(*e.message, ::testing::HasSubstr("too many active clients (2)"));
+    char byte;
+    EXPECT_EQ(read(c, &byte, 1), 0); // then closed
+    send_all(b, call(23, 3, DomainLookupByNameArgs{"b"}));
+    EXPECT_EQ(read_frame(b).first.serial, 3u); // the others go on
+    for (int fd : {a, b, c})
+        close(fd);
+}
+
+TEST_F(LimitedServerTest, KeepaliveDropsAClientThatStopsAnswering) {
+    int quiet = connect_client();
+    int plain = connect_client();
+    send_all(quiet, call(23, 1, DomainLookupByNameArgs{"quiet"}));
+    EXPECT_EQ(read_frame(quiet).first.serial, 1u);
+    // The daemon does this when a client asks for feature 10; `quiet` was the first client.
+    server_->enable_keepalive(1);
+    // It gets pings and never answers; after keepalive_count of them it is dropped.
+    int pings = 0;
+    for (;;) {
+        auto [h, payload] = read_frame(quiet);
+        if (h.program == 0) break; // EOF
+        if (h.program == kKeepaliveProgram && h.proc == 1) pings++;
+    }
+    EXPECT_EQ(pings, 2);
+    // A client that never asked for keepalive is left alone however quiet it is.
+    send_all(plain, call(23, 4, DomainLookupByNameArgs{"plain"}));
+    EXPECT_EQ(read_frame(plain).first.serial, 4u);
+    close(quiet);
+    close(plain);
 }
 
 // The real thing: libvirt's own virsh, unchanged, through our server.
