@@ -243,13 +243,17 @@ public:
         });
     }
     ~ScriptedPeer() {
-        thread_.join();
+        join();
         if (fd_ >= 0) ::close(fd_);
         ::close(listen_fd_);
         unlink(path_.c_str());
         rmdir(dir_.c_str());
     }
     const std::string& path() const { return path_; }
+    // Waits for the script to end: what it recorded may be read after this.
+    void join() {
+        if (thread_.joinable()) thread_.join();
+    }
 
     std::pair<MessageHeader, std::string> read_frame() {
         std::string len_bytes = read_n(4);
@@ -323,6 +327,7 @@ TEST(ClientStreamTest, DownloadReceivesChunksThenConfirmsTheEnd) {
         got += *chunk;
     }
     EXPECT_EQ(got, "hello world");
+    peer.join();
     ASSERT_EQ(from_client.size(), 1u);
     EXPECT_EQ(from_client[0].type, MessageType::Stream);
     EXPECT_EQ(from_client[0].status, MessageStatus::Ok);
@@ -397,6 +402,7 @@ TEST(ClientStreamTest, AbortSendsAnEmptyStreamError) {
     opened->second->abort();
     opened->second.reset();
     c->reset();
+    peer.join();
     EXPECT_EQ(seen.type, MessageType::Stream);
     EXPECT_EQ(seen.status, MessageStatus::Error);
     EXPECT_TRUE(payload.empty());
@@ -421,6 +427,7 @@ TEST(ClientKeepaliveTest, ASilentServerIsDroppedAfterUnansweredPings) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message().find("keepalive"), std::string::npos) << r.error().message();
     c->reset();
+    peer.join();
     EXPECT_EQ(pings, 2);
 }
 
