@@ -193,6 +193,8 @@ assert net.bridgeName() == "virbr0" and net.DHCPLeases() == []
 assert [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)] == ["default"]
 
 dom = conn.lookupByName("web1")
+if not dom.isActive():
+    dom.create()  # after a restart: mock guests do not survive one, definitions do
 snap = dom.snapshotCreateXML("<domainsnapshot><name>py1</name></domainsnapshot>", 0)
 assert snap.getName() == "py1" and dom.snapshotCurrent().getName() == "py1"
 assert "py1" in [s.getName() for s in dom.listAllSnapshots()]
@@ -216,11 +218,14 @@ print("python3-libvirt objects: all assertions held")
 PY
 check "python3-libvirt: streams, snapshots, console, error codes" /usr/bin/python3 "$tmp/objects.py" "$uri"
 
-# ---- a restart keeps persistent pools and networks ------------------------------------------------
+# ---- a restart keeps persistent pools and networks; then the same client over TCP ----------------
 check "a transient pool for the restart" v pool-create "$data/xml/pool/valid/dir-minimal.xml"
 kill -TERM "$daemon"
 wait "$daemon"
+printf 'listen_tcp = 1\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\n' >"$tmp/virtd.conf"
 start_daemon
+port=$(sed -n 's/^virtd: listening on tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/virtd.log" | tail -1)
+check "python3-libvirt over TCP: streams, snapshots, console" /usr/bin/python3 "$tmp/objects.py" "mock+tcp://127.0.0.1:$port/default"
 check "the persistent pool is back and autostarted" sh -c "virsh -q -c '$uri' pool-list | grep -E '^ *images +active +yes'"
 check "the transient pool is gone" sh -c "! virsh -q -c '$uri' pool-list --all | grep -q scratch"
 check "the autostarted network is running" sh -c "virsh -q -c '$uri' net-list | grep -E '^ *default +active +yes'"

@@ -261,5 +261,24 @@ check "mock:///default with VIRTD_SOCK" sh -c "VIRTD_SOCK='$tmp/run/virtd-sock' 
 port=$(sed -n 's/^virtd: listening on tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/virtd.log")
 check "vsh over TCP" sh -c "'$vsh' -c 'mock+tcp://127.0.0.1:$port/default' list --all --name | grep -qx tiny"
 
+# A restart keeps what is persistent (the domain, a pool and a network, both autostarted),
+# and 20 MiB goes through a volume and comes back the same.
+sed 's/scratch/keep/; s#/srv/keep#/var/lib/keep#' "$data/xml/pool/valid/dir-minimal.xml" >"$tmp/keep.xml"
+check "pool for the restart" sh -c "'$vsh' -q -c '$uri' pool-define '$tmp/keep.xml' && '$vsh' -q -c '$uri' pool-start keep &&
+    '$vsh' -q -c '$uri' pool-autostart keep"
+check "network for the restart" sh -c "'$vsh' -q -c '$uri' net-define '$net/routed-dhcp-hosts.xml' && '$vsh' -q -c '$uri' net-autostart routed"
+kill -TERM "$daemon"
+wait "$daemon"
+"$virtd" --state "$tmp" --foreground --pid-file "$tmp/virtd.pid" 2>>"$tmp/virtd.log" &
+daemon=$!
+for _ in $(seq 100); do "$vsh" -q -c "$uri" uri >/dev/null 2>&1 && break; sleep 0.05; done
+check "after a restart: the domain" sh -c "'$vsh' -c '$uri' list --all --name | grep -qx tiny"
+check "after a restart: the pool, autostarted" sh -c "'$vsh' -q -c '$uri' pool-list | grep -E '^ *keep +active +yes'"
+check "after a restart: the network, autostarted" sh -c "'$vsh' -q -c '$uri' net-list | grep -E '^ *routed +active +yes'"
+head -c 20971520 /dev/urandom >"$tmp/big"
+check "vol-upload of 20 MiB" sh -c "'$vsh' -q -c '$uri' vol-create-as keep big 32M && '$vsh' -q -c '$uri' vol-upload big '$tmp/big' --pool keep"
+check "vol-download gives the same 20 MiB" sh -c "'$vsh' -q -c '$uri' vol-download big '$tmp/big.back' --pool keep --length 20971520 &&
+    [ \"\$(sha256sum <'$tmp/big')\" = \"\$(sha256sum <'$tmp/big.back')\" ]"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]
