@@ -23,6 +23,7 @@ struct ProcedureInfo {
     int32_t number;
     const char* name;
     unsigned flags;
+    const char* api; // the libvirt API it serves, for messages: "virDomainDefineXML"
 };
 
 } // namespace virtd::rpc

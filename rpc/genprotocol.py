@@ -22,6 +22,16 @@ SCALARS = {
     'double': ('double', 'f64', 'f64', 8),
 }
 FIELD_RE = re.compile(r'^(\w+)(\?)?\s+(\w+)(?:<(\w+)>|\[(\w+)\])?$')
+# Words libvirt's public API spells in capitals (virDomainLookupByUUID, virNetworkGetDHCPLeases).
+API_ACRONYMS = {'xml': 'XML', 'uuid': 'UUID', 'id': 'ID', 'os': 'OS', 'dhcp': 'DHCP'}
+
+
+def api_name(proc_name):
+    """The libvirt API a procedure serves, as libvirt names it in messages: domain_define_xml ->
+    virDomainDefineXML."""
+    return 'vir' + ''.join(API_ACRONYMS.get(w, w.capitalize()) for w in proc_name.split('_'))
+
+
 ATTR_FLAGS = {'preopen': 'kProcPreOpen', 'readonly': 'kProcReadOnly', 'stream': 'kProcStream',
               'fast': 'kProcFast'}
 
@@ -364,7 +374,8 @@ class Emitter:
         cc.append('    static constexpr ProcedureInfo kTable[] = {')
         for proc in sorted(p['procs'], key=lambda x: x['number']):
             flags = ' | '.join(ATTR_FLAGS[a] for a in proc['attrs']) or '0'
-            cc.append(f'        {{{proc["number"]}, "{proc["name"]}", {flags}}},')
+            cc.append(f'        {{{proc["number"]}, "{proc["name"]}", {flags}, '
+                      f'"{api_name(proc["name"])}"}},')
         cc.append('    };')
         cc.append('    auto it = std::lower_bound(std::begin(kTable), std::end(kTable), number,')
         cc.append('                               [](const ProcedureInfo& p, int32_t n) '

@@ -59,7 +59,7 @@ Result<std::string> RemoteProcedures::handle_call(const rpc::ClientInfo& client,
                      "internal error: hypervisor connection not open");
     if ((conn.readonly || client.readonly_socket) && !(info->flags & rpc::kProcReadOnly))
         return make_error(ErrorCode::OperationDenied, ErrorDomain::Rpc,
-                          "operation forbidden: read only access prevents {}", info->name);
+                          "operation forbidden: read only access prevents {}", info->api);
     rpc::XdrReader args(payload);
     rpc::XdrWriter reply;
     rpc::CallContext ctx{client.id, conn.readonly || client.readonly_socket, client.local, h.serial,

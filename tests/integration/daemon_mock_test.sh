@@ -50,7 +50,7 @@ check "start twice is refused" sh -c "if virsh -c '$uri' start web1 >'$tmp/twice
 check "destroy" v destroy web1
 check "undefine" v undefine web1
 check "list --all is empty" sh -c "[ -z \"\$(virsh -q -c '$uri' list --all)\" ]"
-check "read-only socket refuses define" sh -c "virsh -c '$ro' define '$data/xml/domain/valid/core-minimal.xml' 2>&1 | grep -q 'read only access prevents'"
+check "read-only socket refuses define, naming the API as libvirt does" sh -c "virsh -c '$ro' define '$data/xml/domain/valid/core-minimal.xml' 2>&1 | grep -q 'read only access prevents virDomainDefineXML'"
 check "read-only socket still lists" virsh -c "$ro" list --all
 check "kvm:///system is not served yet" sh -c "virsh -c 'kvm+unix:///system?socket=$tmp/run/virtd-sock' list 2>&1 | grep -q 'no connection driver available for kvm:///system'"
 check "invalid XML is refused with its line" sh -c "virsh -c '$uri' define '$data/xml/domain/invalid/core-bad-unit.xml' 2>&1 | grep -q \"line 4: memory: unknown unit 'MiBs'\""
