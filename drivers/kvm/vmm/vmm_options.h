@@ -1,0 +1,41 @@
+// VmmOptions: the command line of virtd-vmm, the per-guest process, parsed and checked before
+// anything is built, so a mistake is reported once, clearly, naming the option.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace virtd::vmm {
+
+// Where the guest's serial console goes.
+struct ConsoleSpec {
+    enum class Kind { Stdio, Pty, Unix } kind = Kind::Stdio;
+    std::string path; // Unix: the socket path
+};
+
+struct VmmOptions {
+    std::string kernel;             // a RISC-V Linux Image
+    std::string initrd;             // optional
+    std::string append;             // the kernel command line
+    uint64_t memory = 256ull << 20; // bytes
+    uint32_t smp = 1;
+    ConsoleSpec console;
+};
+
+// The largest guest virtd-vmm accepts: RAM sits at 0x8000_0000, below the 64-bit hole.
+inline constexpr uint64_t kMaxMemory = 64ull << 30;
+inline constexpr uint32_t kMaxHarts = 64;
+
+// Parses `args` (without the program name). Errors name the option and the problem.
+Result<VmmOptions> parse_vmm_options(const std::vector<std::string>& args);
+
+// "256M", "1G", "512MiB", "65536K", "268435456": a size in bytes (binary suffixes, as QEMU's -m).
+Result<uint64_t> parse_memory_size(const std::string& text);
+
+// The usage text printed for --help and after an argument error.
+std::string vmm_usage();
+
+} // namespace virtd::vmm
