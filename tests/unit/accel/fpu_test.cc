@@ -960,6 +960,68 @@ void differential(uint32_t fmt, uint32_t seed, int iterations) {
     EXPECT_EQ(failures, 0);
 }
 
+// Products within a few ulps of the smallest normal and of the largest finite value, where
+// tininess-after-rounding and overflow-by-mode are decided; random operands rarely land there.
+template <typename F, typename U>
+void boundary_products(uint32_t fmt, uint32_t seed, int iterations) {
+    FpState fp{};
+    uint64_t x[32]{};
+    OperandSource<U> source(seed);
+    int failures = 0;
+    const auto load = [&](int reg, U v) {
+        fp.f[reg] = sizeof(U) == 4 ? nan_box_s(static_cast<uint32_t>(v)) : uint64_t(v);
+    };
+    for (int i = 0; i < iterations; ++i) {
+        // a in [1, 2) with a significand often full of ones; b = target / a, nudged by a few ulps.
+        const U frac_ones = source.pick(2) ? (U{1} << OperandSource<U>::kFracBits) - 1 : 0;
+        const U a_bits = (OperandSource<U>::kBias << OperandSource<U>::kFracBits) |
+                         ((static_cast<U>(source.raw()) | frac_ones) &
+                          ((U{1} << OperandSource<U>::kFracBits) - 1));
+        const F a = std::bit_cast<F>(a_bits);
+        const F target =
+            source.pick(2) ? std::numeric_limits<F>::min() : std::numeric_limits<F>::max() / F(2);
+        const U b_bits = std::bit_cast<U>(target / a) + static_cast<U>(source.pick(5)) - U{2};
+        const F b = std::bit_cast<F>(b_bits);
+        // The second factor of 2 takes the large target over the top.
+        const F c = target == std::numeric_limits<F>::min() ? F(0) : std::numeric_limits<F>::max();
+        for (const auto& mode : kHostModes) {
+            const auto rm = static_cast<uint32_t>(mode[0]);
+            load(1, a_bits);
+            load(2, b_bits);
+            load(3, std::bit_cast<U>(c));
+            fp.fflags = 0;
+            ASSERT_TRUE(fp_execute(op_fp(kMul, fmt, 4, 1, 2, rm), fp, x));
+            const U ours_mul = static_cast<U>(fp.f[4]);
+            const uint32_t ours_mul_flags = fp.fflags;
+            fp.fflags = 0;
+            ASSERT_TRUE(fp_execute(r4(kFmadd, fmt, 4, 1, 2, 3, rm), fp, x));
+            const U ours_fma = static_cast<U>(fp.f[4]);
+            std::fesetround(mode[1]);
+            std::feclearexcept(FE_ALL_EXCEPT);
+            const F host_mul = opaque(opaque(a) * opaque(b));
+            const uint32_t host_mul_flags = host_flags();
+            std::feclearexcept(FE_ALL_EXCEPT);
+            const F host_fma = opaque(std::fma(opaque(a), opaque(b), opaque(c)));
+            const uint32_t host_fma_flags = host_flags();
+            std::fesetround(FE_TONEAREST);
+            for (const auto& r : {same("mul", a_bits, b_bits, ours_mul, host_mul, ours_mul_flags,
+                                       host_mul_flags, mode[0]),
+                                  same("fma", a_bits, b_bits, ours_fma, host_fma, fp.fflags,
+                                       host_fma_flags, mode[0])}) {
+                if (!r && ++failures <= 10) ADD_FAILURE() << r.message();
+            }
+        }
+    }
+    EXPECT_EQ(failures, 0);
+}
+
+TEST(FpuDifferentialTest, SingleBoundariesAgainstHost) {
+    boundary_products<float, uint32_t>(kS, 3, 5000);
+}
+TEST(FpuDifferentialTest, DoubleBoundariesAgainstHost) {
+    boundary_products<double, uint64_t>(kD, 4, 5000);
+}
+
 TEST(FpuDifferentialTest, SingleAgainstHost) {
     differential<float, uint32_t>(kS, 1, 20000);
 }
