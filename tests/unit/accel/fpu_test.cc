@@ -1022,6 +1022,61 @@ TEST(FpuDifferentialTest, DoubleBoundariesAgainstHost) {
     boundary_products<double, uint64_t>(kD, 4, 5000);
 }
 
+// x86 has no RMM, so check it against our own RNE: the two differ only on exact ties, where RNE
+// chose the even neighbour and RMM the one away from zero (one ulp further out).
+template <typename U>
+void rmm_against_rne(uint32_t fmt, uint32_t seed, int iterations) {
+    FpState fp{};
+    uint64_t x[32]{};
+    OperandSource<U> source(seed);
+    int differing = 0;
+    int failures = 0;
+    const auto load = [&](int reg, U v) {
+        fp.f[reg] = sizeof(U) == 4 ? nan_box_s(static_cast<uint32_t>(v)) : uint64_t(v);
+    };
+    const uint32_t insns[] = {op_fp(kAdd, fmt, 4, 1, 2, 0),   op_fp(kMul, fmt, 4, 1, 2, 0),
+                              op_fp(kDiv, fmt, 4, 1, 2, 0),   op_fp(kSqrt, fmt, 4, 1, 0, 0),
+                              r4(kFmadd, fmt, 4, 1, 2, 3, 0), op_fp(kCvtFromInt, fmt, 4, 5, kL, 0)};
+    for (int i = 0; i < iterations; ++i) {
+        const U a = source.next();
+        // Operands one binade apart often make the sum an exact tie.
+        const U b =
+            source.pick(2)
+                ? source.next()
+                : static_cast<U>(a - (U{1} << OperandSource<U>::kFracBits) + source.pick(8));
+        load(1, a);
+        load(2, b);
+        load(3, source.next());
+        x[5] = source.raw() >> source.pick(64);
+        for (const uint32_t insn : insns) {
+            fp.fflags = 0;
+            ASSERT_TRUE(fp_execute(insn | (kRmRne << 12), fp, x));
+            const U rne = static_cast<U>(fp.f[4]);
+            const uint32_t rne_flags = fp.fflags;
+            fp.fflags = 0;
+            ASSERT_TRUE(fp_execute(insn | (kRmRmm << 12), fp, x));
+            const U rmm = static_cast<U>(fp.f[4]);
+            if (rmm == rne) continue;
+            ++differing;
+            // One ulp further from zero, from an even significand of an inexact result.
+            const bool ok = rmm == rne + 1 && (rne & 1) == 0 && (rne_flags & kNx) != 0;
+            if (!ok && ++failures <= 10) {
+                ADD_FAILURE() << "insn=" << hex(insn) << " a=" << hex(a) << " b=" << hex(b)
+                              << " rne=" << hex(rne) << " rmm=" << hex(rmm);
+            }
+        }
+    }
+    EXPECT_EQ(failures, 0);
+    EXPECT_GT(differing, iterations / 100) << "too few ties to tell anything";
+}
+
+TEST(FpuDifferentialTest, SingleRmmAgainstRne) {
+    rmm_against_rne<uint32_t>(kS, 5, 20000);
+}
+TEST(FpuDifferentialTest, DoubleRmmAgainstRne) {
+    rmm_against_rne<uint64_t>(kD, 6, 20000);
+}
+
 TEST(FpuDifferentialTest, SingleAgainstHost) {
     differential<float, uint32_t>(kS, 1, 20000);
 }
