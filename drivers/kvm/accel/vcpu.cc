@@ -235,6 +235,7 @@ void Vcpu::set_regs(const CoreRegs& r) {
     hart_.pc = r.pc;
     hart_.priv = r.priv;
     hart_.update_tlb_context();
+    hart_.exit.kind = Exit::Kind::None; // new registers replace the last exit's completion
 }
 
 CsrRegs Vcpu::get_csrs() const {

@@ -52,6 +52,7 @@ public:
     void resume();
 
     CoreRegs get_regs() const;
+    // Also drops the pending completion of the last exit (the registers are taken as given).
     void set_regs(const CoreRegs& r);
     CsrRegs get_csrs() const;
     void set_csrs(const CsrRegs& c);
