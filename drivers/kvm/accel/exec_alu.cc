@@ -40,7 +40,7 @@ uint64_t slt(uint64_t a, uint64_t b) {
 uint64_t sltu(uint64_t a, uint64_t b) {
     return a < b ? 1 : 0;
 }
-uint64_t xor_(uint64_t a, uint64_t b) {
+uint64_t bit_xor(uint64_t a, uint64_t b) {
     return a ^ b;
 }
 uint64_t srl(uint64_t a, uint64_t b) {
@@ -49,10 +49,10 @@ uint64_t srl(uint64_t a, uint64_t b) {
 uint64_t sra(uint64_t a, uint64_t b) {
     return static_cast<uint64_t>(s64(a) >> (b & 63));
 }
-uint64_t or_(uint64_t a, uint64_t b) {
+uint64_t bit_or(uint64_t a, uint64_t b) {
     return a | b;
 }
-uint64_t and_(uint64_t a, uint64_t b) {
+uint64_t bit_and(uint64_t a, uint64_t b) {
     return a & b;
 }
 uint64_t addw(uint64_t a, uint64_t b) {
@@ -256,8 +256,9 @@ bool op_auipc(Hart& h, const Insn& i) {
 
 // OP and OP-32, keyed by funct7 and funct3.
 Handler decode_op(uint32_t f7, uint32_t f3, bool word) {
-    static constexpr Handler kBase[8] = {reg_reg<add>,  reg_reg<sll>, reg_reg<slt>, reg_reg<sltu>,
-                                         reg_reg<xor_>, reg_reg<srl>, reg_reg<or_>, reg_reg<and_>};
+    static constexpr Handler kBase[8] = {reg_reg<add>,    reg_reg<sll>,     reg_reg<slt>,
+                                         reg_reg<sltu>,   reg_reg<bit_xor>, reg_reg<srl>,
+                                         reg_reg<bit_or>, reg_reg<bit_and>};
     static constexpr Handler kMul[8] = {reg_reg<mul>,   reg_reg<mulh>, reg_reg<mulhsu>,
                                         reg_reg<mulhu>, reg_reg<div>,  reg_reg<divu>,
                                         reg_reg<rem>,   reg_reg<remu>};
@@ -427,8 +428,9 @@ Handler decode_alu(uint32_t raw, Insn& d) {
         d.imm = imm_u(raw);
         return op_auipc;
     case 0x13: {
-        static constexpr Handler kImm[8] = {reg_imm<add>,  nullptr, reg_imm<slt>, reg_imm<sltu>,
-                                            reg_imm<xor_>, nullptr, reg_imm<or_>, reg_imm<and_>};
+        static constexpr Handler kImm[8] = {reg_imm<add>,    nullptr,          reg_imm<slt>,
+                                            reg_imm<sltu>,   reg_imm<bit_xor>, nullptr,
+                                            reg_imm<bit_or>, reg_imm<bit_and>};
         if (f3 == 1 || f3 == 5) return decode_op_imm_shift(raw, d);
         d.imm = imm_i(raw);
         return kImm[f3];

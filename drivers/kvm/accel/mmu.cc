@@ -172,7 +172,7 @@ bool translate(Hart& h, uint64_t va, AccessType t, uint64_t& pa, uint64_t& cause
     }
     uint64_t table = (h.satp & kPpnMask) << kPageShift;
     for (int level = levels - 1; level >= 0; --level) {
-        uint64_t pte_pa = table + ((va >> (kPageShift + 9 * level)) & 511) * 8;
+        uint64_t pte_pa = table + ((va >> (kPageShift + 9 * level)) & 511) * 8ULL;
         auto* p = reinterpret_cast<uint64_t*>(h.vm.memory().host(pte_pa, 8));
         if (p == nullptr) {
             cause = access_fault(t);
@@ -244,7 +244,9 @@ void* atomic_host(Hart& h, uint64_t va, unsigned size, AccessType t) {
         return nullptr;
     }
     const TlbEntry& e = h.tlb_cur->entry(t, va);
-    if (e.tag == (va & kPageMask)) return reinterpret_cast<void*>(va + e.addend);
+    // The host addend turns a guest address into a host one: the soft TLB's whole point.
+    if (e.tag == (va & kPageMask))
+        return reinterpret_cast<void*>(va + e.addend); // NOLINT(performance-no-int-to-ptr)
     uint64_t pa = 0;
     const MemorySlot* s = nullptr;
     if (!resolve(h, va, t, pa, s)) return nullptr;
@@ -261,7 +263,7 @@ const uint8_t* fetch_host(Hart& h, uint64_t pc, uint64_t& pa) {
     const TlbEntry& e = h.tlb_cur->entry(AccessType::Fetch, pc);
     if (e.tag == (pc & kPageMask)) [[likely]] {
         pa = e.paddr | (pc & ~kPageMask);
-        return reinterpret_cast<const uint8_t*>(pc + e.addend);
+        return reinterpret_cast<const uint8_t*>(pc + e.addend); // NOLINT(performance-no-int-to-ptr)
     }
     const MemorySlot* s = nullptr;
     if (!resolve(h, pc, AccessType::Fetch, pa, s)) return nullptr;

@@ -27,7 +27,7 @@ void assign(uint32_t* bitmap, unsigned i, bool v) {
 
 Plic::Plic(unsigned harts, std::function<void(unsigned, bool)> notify)
     : notify_(std::move(notify))
-    , contexts_(2 * harts) {}
+    , contexts_(2 * static_cast<size_t>(harts)) {}
 
 void Plic::set_line(unsigned irq, bool level) {
     if (irq == 0 || irq >= kSources) return;
@@ -89,7 +89,7 @@ bool Plic::read(uint64_t off, unsigned size, uint64_t& value) {
     value = 0;
     if (off < kPendingBase) {
         value = priority_[off / 4];
-    } else if (off < kPendingBase + kWords * 4) {
+    } else if (off < kPendingBase + kWords * 4ULL) {
         value = pending_[(off - kPendingBase) / 4];
     } else if (off >= kEnableBase && off < kContextBase) {
         uint64_t ctx = (off - kEnableBase) / kEnableStride,

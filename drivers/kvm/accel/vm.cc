@@ -64,6 +64,12 @@ Result<Vcpu*> Vm::create_vcpu(uint32_t id) {
     return vcpus_[id].get();
 }
 
+void Vm::flush_code() {
+    for (unsigned i = 0; i < kMaxVcpus; ++i) {
+        if (Hart* h = hart(i)) h->request_sync(kEvFenceI, nullptr);
+    }
+}
+
 void Vm::set_irq_line(uint32_t irq, bool level) {
     plic_.set_line(irq, level);
 }

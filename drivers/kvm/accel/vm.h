@@ -38,6 +38,9 @@ public:
     // Creates vCPU `id` (the hart id). vCPU 0 starts runnable; the others start stopped
     // until the guest starts them with SBI HSM, as under KVM.
     Result<Vcpu*> create_vcpu(uint32_t id);
+    // Drops every hart's decoded instructions. For code the VMM writes behind the guest's back
+    // (loading images before a reset); the guest itself announces new code with FENCE.I.
+    void flush_code();
     // Drives PLIC source `irq` (1..1023), level-triggered. Any thread.
     void set_irq_line(uint32_t irq, bool level);
 

@@ -35,6 +35,7 @@ public:
     void write64(uint64_t gpa, uint64_t v) { std::memcpy(host(gpa), &v, 8); }
     void load(uint64_t gpa, const Asm& a) {
         std::memcpy(host(gpa), a.bytes.data(), a.bytes.size());
+        vm->flush_code(); // harts may hold decoded blocks of the old contents
     }
 
     // Loads the program at RAM start (or `at`) and points hart `n` at it in S-mode.
