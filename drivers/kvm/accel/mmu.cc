@@ -172,7 +172,8 @@ bool translate(Hart& h, uint64_t va, AccessType t, uint64_t& pa, uint64_t& cause
     }
     uint64_t table = (h.satp & kPpnMask) << kPageShift;
     for (int level = levels - 1; level >= 0; --level) {
-        uint64_t pte_pa = table + ((va >> (kPageShift + 9 * level)) & 511) * 8ULL;
+        uint64_t shift = kPageShift + 9ULL * static_cast<uint64_t>(level);
+        uint64_t pte_pa = table + ((va >> shift) & 511) * 8ULL;
         auto* p = reinterpret_cast<uint64_t*>(h.vm.memory().host(pte_pa, 8));
         if (p == nullptr) {
             cause = access_fault(t);

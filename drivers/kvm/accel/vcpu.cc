@@ -123,7 +123,11 @@ bool Vcpu::service() {
     Exit::Kind sys = h.vm.system_event();
     if (sys != Exit::Kind::None) return return_with(sys);
     if (ev & kEvKick) return return_with(Exit::Kind::Interrupted);
-    if (wait_while_parked()) return true;
+    // Parking takes the hart's lock: only when asked (pause, HSM) or not in the started state.
+    if (((ev & (kEvPause | kEvHsm)) != 0 || h.hsm_state.load() != kHsmStarted) &&
+        wait_while_parked()) {
+        return true;
+    }
     take_interrupt(h);
     return false;
 }

@@ -41,6 +41,10 @@ public:
     // Drops every hart's decoded instructions. For code the VMM writes behind the guest's back
     // (loading images before a reset); the guest itself announces new code with FENCE.I.
     void flush_code();
+    // KVM_IOEVENTFD: a guest write of `len` bytes to `addr` signals eventfd `fd` (adds 1) instead
+    // of exiting, so a virtqueue notification wakes a device thread and the vCPU keeps running.
+    // Call only while no vCPU runs.
+    void add_ioeventfd(uint64_t addr, uint32_t len, int fd);
     // Drives PLIC source `irq` (1..1023), level-triggered. Any thread.
     void set_irq_line(uint32_t irq, bool level);
 
@@ -61,7 +65,14 @@ public:
     Exit::Kind system_event() const { return system_event_.load(std::memory_order_acquire); }
 
 private:
+    struct IoEvent {
+        uint64_t addr = 0;
+        uint32_t len = 0;
+        int fd = -1;
+    };
+
     GuestMemory memory_;
+    std::vector<IoEvent> ioevents_;
     Plic plic_;
     std::mutex create_mutex_;
     std::array<std::unique_ptr<Vcpu>, kMaxVcpus> vcpus_;
