@@ -61,9 +61,12 @@ bool leaf_allows(const Hart& h, uint64_t pte, AccessType t) {
 
 // Resolves va to a host pointer for a RAM access that stays inside one page, or returns
 // nullptr with `pa` set (MMIO). Returns false after raising a translation fault.
+// The leaf size of the last successful translation on this thread, for the entry it fills.
+thread_local uint64_t last_span = kPageSize;
+
 bool resolve(Hart& h, uint64_t va, AccessType t, uint64_t& pa, const MemorySlot*& slot) {
     uint64_t cause = 0;
-    if (!translate(h, va, t, pa, cause)) return trap(h, cause, va);
+    if (!translate(h, va, t, pa, cause, last_span)) return trap(h, cause, va);
     slot = h.vm.memory().find(pa);
     return true;
 }
@@ -73,6 +76,8 @@ void fill(Hart& h, AccessType t, uint64_t va, uint64_t pa, const MemorySlot& s) 
     e.tag = va & kPageMask;
     e.paddr = pa & kPageMask;
     e.addend = reinterpret_cast<uintptr_t>(s.host + (pa - s.gpa)) - va;
+    e.span = last_span;
+    if (last_span > kPageSize) h.tlb.has_superpages = true;
 }
 
 // Before a store reaches RAM through the slow path: log the page, and drop decoded code that
@@ -157,8 +162,10 @@ bool misaligned(Hart& h, uint64_t va, unsigned size, AccessType t, uint64_t& val
 
 } // namespace
 
-bool translate(Hart& h, uint64_t va, AccessType t, uint64_t& pa, uint64_t& cause) {
+bool translate(Hart& h, uint64_t va, AccessType t, uint64_t& pa, uint64_t& cause,
+               uint64_t& leaf_span) {
     uint64_t mode = h.satp >> 60;
+    leaf_span = kPageSize;
     if (mode == 0) {
         pa = va;
         return true;
@@ -200,6 +207,7 @@ bool translate(Hart& h, uint64_t va, AccessType t, uint64_t& pa, uint64_t& cause
                 h.vm.memory().mark_dirty(pte_pa);
             }
             uint64_t offset_mask = (span << kPageShift) - 1;
+            leaf_span = span << kPageShift;
             pa = ((ppn << kPageShift) & ~offset_mask) | (va & offset_mask);
             return true;
         }

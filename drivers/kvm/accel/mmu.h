@@ -9,8 +9,10 @@
 namespace virtd::accel {
 
 // Sv39/Sv48 translation at the hart's current privilege, with A/D updates. On failure returns
-// false and sets `cause` (page fault or access fault of the access type).
-bool translate(Hart& h, uint64_t va, AccessType type, uint64_t& pa, uint64_t& cause);
+// false and sets `cause` (page fault or access fault of the access type). `span` receives the
+// size of the leaf mapping (4 KiB, 2 MiB, 1 GiB, 512 GiB; 4 KiB when translation is off).
+bool translate(Hart& h, uint64_t va, AccessType type, uint64_t& pa, uint64_t& cause,
+               uint64_t& span);
 
 // Slow paths. They return false after raising a trap or preparing an MMIO exit
 // (h.exit_pending); the caller then ends its block.

@@ -18,9 +18,10 @@ constexpr uint64_t kPageMask = ~(kPageSize - 1);
 constexpr unsigned kTlbEntries = 256;
 
 struct TlbEntry {
-    uint64_t tag = ~0ULL; // page-aligned guest virtual address, or ~0 when empty
-    uintptr_t addend = 0; // host address = guest virtual address + addend
-    uint64_t paddr = 0;   // guest physical page, for invalidation by physical page
+    uint64_t tag = ~0ULL;      // page-aligned guest virtual address, or ~0 when empty
+    uintptr_t addend = 0;      // host address = guest virtual address + addend
+    uint64_t paddr = 0;        // guest physical page, for invalidation by physical page
+    uint64_t span = kPageSize; // bytes mapped by the page-table leaf (superpages are larger)
 };
 
 enum class AccessType : uint8_t { Load = 0, Store = 1, Fetch = 2 };
@@ -45,26 +46,39 @@ struct TlbSet {
 // means toggling SUM (Linux does it around every user copy) or trapping needs no flush.
 struct Tlb {
     TlbSet set[3];
+    bool has_superpages = false; // some entry came from a superpage leaf
 
     void flush() {
-        for (auto& s : set)
+        for (auto& s : set) {
             s.flush();
+        }
+        has_superpages = false;
     }
 
     // Drops every write entry (dirty-log harvesting, code-page protection).
     void flush_stores() {
         for (auto& s : set) {
-            for (auto& x : s.e[static_cast<unsigned>(AccessType::Store)])
+            for (auto& x : s.e[static_cast<unsigned>(AccessType::Store)]) {
                 x = TlbEntry{};
+            }
         }
     }
 
-    // Drops entries translating the guest virtual page of va (SFENCE.VMA with an address).
+    // Drops entries translating va (SFENCE.VMA with an address). An entry from a superpage leaf
+    // goes too when va falls anywhere in that superpage, which needs a scan of every entry.
     void flush_page(uint64_t va) {
         for (auto& s : set) {
             for (auto& a : s.e) {
-                TlbEntry& x = a[TlbSet::index(va)];
-                if (x.tag == (va & kPageMask)) x = TlbEntry{};
+                if (!has_superpages) {
+                    TlbEntry& x = a[TlbSet::index(va)];
+                    if (x.tag == (va & kPageMask)) x = TlbEntry{};
+                    continue;
+                }
+                for (auto& x : a) {
+                    if (x.tag != ~0ULL && (x.tag & ~(x.span - 1)) == (va & ~(x.span - 1))) {
+                        x = TlbEntry{};
+                    }
+                }
             }
         }
     }

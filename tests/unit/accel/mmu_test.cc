@@ -109,6 +109,21 @@ TEST_F(MmuTest, SuperpagesTranslateLowBits) {
     EXPECT_EQ(m.x(a0), 0x5151u);
 }
 
+TEST_F(MmuTest, SfenceOnAnyAddressOfASuperpageDropsIt) {
+    m.write64(Machine::kRam + 0x201008, 1);
+    m.write64(Machine::kRam + 0x401008, 2);
+    Asm b;
+    b.li(t1, kVa + 0x201000).ld(a0, t1, 8);
+    // Remap the 2 MiB page to RAM+4M, then fence a different 4 KiB page inside it.
+    b.li(t2, static_cast<int64_t>(kL1 + 8))
+        .li(s1, static_cast<int64_t>(pte(Machine::kRam + 0x400000, kR | kW | kA | kD)));
+    b.sd(s1, t2, 0).li(s2, kVa + 0x3ff000).w(enc::r(0x73, 0, 0x09, 0, s2, 0));
+    b.ld(a1, t1, 8);
+    run(8, b);
+    EXPECT_EQ(m.x(a0), 1u);
+    EXPECT_EQ(m.x(a1), 2u);
+}
+
 TEST_F(MmuTest, MisalignedSuperpageFaults) {
     Asm b;
     b.li(t1, kVa + 0x400000).ld(a0, t1, 0);
