@@ -50,6 +50,14 @@ public:
             b.paddr = ~0ULL;
         code_pages_.clear();
     }
+    // A store reached `page`: its blocks are dropped and it counts as data again, so the next
+    // stores to it stay on the fast path. (Freed code pages are reused as data all the time:
+    // dropping every block on each such store would re-decode everything.)
+    void invalidate_page(uint64_t page) {
+        if (code_pages_.erase(page) == 0) return;
+        for (auto& b : slots_)
+            if (b.paddr >> 12 == page) b.paddr = ~0ULL;
+    }
     // Records that page holds decoded code; returns true the first time.
     bool add_code_page(uint64_t page) { return code_pages_.insert(page).second; }
     bool is_code_page(uint64_t page) const { return code_pages_.count(page) != 0; }

@@ -129,7 +129,9 @@ struct Hart {
     uint64_t scause = 0;
     uint64_t stval = 0;
     uint64_t satp = 0;
-    uint64_t scounteren = 0;
+    // CY, TM and IR readable from U-mode: what firmware (OpenSBI) hands S-mode at entry, and
+    // what vDSO clock_gettime (rdtime) relies on.
+    uint64_t scounteren = 7;
     uint64_t senvcfg = 0;
     uint64_t stimecmp = ~0ULL;
     uint64_t instret = 0;
