@@ -47,13 +47,13 @@ Result<std::unique_ptr<Machine>> Machine::create(const VmmOptions& o) {
         return system_error(ErrorDomain::None, errno,
                             fmt::format("--memory: reserving {} MiB of guest RAM", o.memory >> 20));
     void* ram = mmap(nullptr, o.memory, PROT_READ | PROT_WRITE, MAP_SHARED, m->ram_fd_.get(), 0);
-    if (ram == MAP_FAILED)
-        return system_error(ErrorDomain::None, errno, "mapping guest RAM");
+    if (ram == MAP_FAILED) return system_error(ErrorDomain::None, errno, "mapping guest RAM");
     m->ram_ = static_cast<uint8_t*>(ram);
     madvise(ram, o.memory, MADV_MERGEABLE);
 
     m->vm_ = accel::Accel().create_vm();
-    if (Status s = m->vm_->set_memory_region(0, pv::kRamBase, o.memory, ram, 0); !s) return s.error();
+    if (Status s = m->vm_->set_memory_region(0, pv::kRamBase, o.memory, ram, 0); !s)
+        return s.error();
     for (uint32_t id = 0; id < o.smp; id++) {
         Result<accel::Vcpu*> v = m->vm_->create_vcpu(id);
         if (!v) return v.error();
@@ -79,14 +79,16 @@ Status Machine::add_devices() {
     accel::Vm* vm = vm_.get();
     uart_ = std::make_shared<pv::Uart16550>(
         pv::IrqLine([vm](bool level) { vm->set_irq_line(pv::kUartIrq, level); }),
-        [this](uint8_t byte) { console_->write(std::string_view(reinterpret_cast<char*>(&byte), 1)); });
+        [this](uint8_t byte) {
+            console_->write(std::string_view(reinterpret_cast<char*>(&byte), 1));
+        });
     if (Status s = bus_.add(pv::kUartBase, pv::kUartSize, uart_, "uart"); !s) return s;
     auto syscon = std::make_shared<pv::Syscon>([this](pv::Syscon::Request r, uint32_t status) {
         if (r == pv::Syscon::Request::Fail)
             log::error("vmm", "the guest reported a failure (status {})", status);
         finish(r == pv::Syscon::Request::Poweroff ? Ending::Poweroff
                : r == pv::Syscon::Request::Reboot ? Ending::Reset
-                                                   : Ending::Failure);
+                                                  : Ending::Failure);
     });
     if (Status s = bus_.add(pv::kSysconBase, pv::kSysconSize, syscon, "syscon"); !s) return s;
     auto rtc = std::make_shared<pv::GoldfishRtc>(
@@ -117,11 +119,12 @@ Status Machine::load_images(const VmmOptions& o) {
     machine.bootargs = o.append;
     if (!initrd.empty()) {
         std::memcpy(ram_at(layout->initrd_addr, initrd.size()), initrd.data(), initrd.size());
-        machine.initrd = pv::MachineDescription::Range{layout->initrd_addr,
-                                                       layout->initrd_addr + initrd.size()};
+        machine.initrd =
+            pv::MachineDescription::Range{layout->initrd_addr, layout->initrd_addr + initrd.size()};
     }
     machine.rng_seed.resize(32);
-    if (getrandom(machine.rng_seed.data(), machine.rng_seed.size(), 0) < 0) machine.rng_seed.clear();
+    if (getrandom(machine.rng_seed.data(), machine.rng_seed.size(), 0) < 0)
+        machine.rng_seed.clear();
     Result<std::vector<uint8_t>> fdt = pv::build_fdt(machine);
     if (!fdt) return fdt.error();
     std::memcpy(ram_at(layout->fdt_addr, fdt->size()), fdt->data(), fdt->size());
