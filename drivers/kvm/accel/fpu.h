@@ -11,9 +11,9 @@ namespace virtd::accel {
 // The F/D architectural state: 32 registers of 64 bits (single values NaN-boxed), the accrued
 // exception flags (fflags, 5 bits) and the dynamic rounding mode (frm, 3 bits).
 struct FpState {
-    uint64_t f[32];
-    uint32_t fflags;
-    uint32_t frm;
+    uint64_t f[32] = {};
+    uint32_t fflags = 0;
+    uint32_t frm = 0;
 };
 
 // fflags bits.

@@ -1,0 +1,115 @@
+#include "drivers/kvm/accel/vm.h"
+
+#include <ctime>
+
+#include <unistd.h>
+
+#include "drivers/kvm/accel/block.h"
+#include "drivers/kvm/accel/hart.h"
+#include "drivers/kvm/accel/vcpu.h"
+
+namespace virtd::accel {
+namespace {
+
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+} // namespace
+
+Vm::Vm()
+    : plic_(kMaxVcpus,
+            [this](unsigned hart_id, bool level) {
+                if (Hart* h = hart(hart_id)) h->set_pending(kSeip, level);
+            })
+    , epoch_ns_(monotonic_ns()) {}
+
+Vm::~Vm() = default;
+
+Status Vm::set_memory_region(uint32_t slot, uint64_t guest_phys, uint64_t size, void* host_ptr,
+                             uint32_t flags) {
+    Status st = memory_.set_region(slot, guest_phys, size, host_ptr, flags);
+    if (!st) return st;
+    // Cached translations may point into the old mapping.
+    for (unsigned i = 0; i < kMaxVcpus; ++i) {
+        if (Hart* h = hart(i)) {
+            h->tlb.flush();
+            h->blocks->flush();
+        }
+    }
+    return st;
+}
+
+Result<std::vector<uint64_t>> Vm::get_dirty_log(uint32_t slot) {
+    // Drop every write TLB entry first, so the next write to any page takes the slow path and
+    // marks it again; only then harvest.
+    for (unsigned i = 0; i < kMaxVcpus; ++i) {
+        if (Hart* h = hart(i)) h->request_sync(kEvStoreFlush, nullptr);
+    }
+    return memory_.take_dirty(slot);
+}
+
+Result<Vcpu*> Vm::create_vcpu(uint32_t id) {
+    std::lock_guard<std::mutex> guard(create_mutex_);
+    if (id >= kMaxVcpus) {
+        return make_error(ErrorCode::InvalidArg, ErrorDomain::Qemu, "vCPU id {} out of range", id);
+    }
+    if (vcpus_[id]) {
+        return make_error(ErrorCode::InvalidArg, ErrorDomain::Qemu, "vCPU {} already exists", id);
+    }
+    vcpus_[id] = std::make_unique<Vcpu>(*this, id);
+    Hart& h = vcpus_[id]->hart();
+    h.hsm_state.store(id == 0 ? kHsmStarted : kHsmStopped);
+    harts_[id].store(&h, std::memory_order_release);
+    return vcpus_[id].get();
+}
+
+void Vm::flush_code() {
+    for (unsigned i = 0; i < kMaxVcpus; ++i) {
+        if (Hart* h = hart(i)) h->request_sync(kEvFenceI, nullptr);
+    }
+}
+
+void Vm::set_irq_line(uint32_t irq, bool level) {
+    plic_.set_line(irq, level);
+}
+
+bool Vm::device_read(uint64_t pa, unsigned size, uint64_t& value) {
+    if (pa - Plic::kBase < Plic::kSize) {
+        if (!plic_.read(pa - Plic::kBase, size, value)) value = 0;
+        return true;
+    }
+    return false;
+}
+
+void Vm::add_ioeventfd(uint64_t addr, uint32_t len, int fd) {
+    ioevents_.push_back(IoEvent{addr, len, fd});
+}
+
+bool Vm::device_write(uint64_t pa, unsigned size, uint64_t value) {
+    for (const IoEvent& e : ioevents_) {
+        if (e.addr == pa && e.len == size) {
+            uint64_t one = 1;
+            // A full eventfd counter only means the device thread has not caught up yet.
+            [[maybe_unused]] ssize_t n = ::write(e.fd, &one, sizeof(one));
+            return true;
+        }
+    }
+    if (pa - Plic::kBase < Plic::kSize) {
+        plic_.write(pa - Plic::kBase, size, value);
+        return true;
+    }
+    return false;
+}
+
+void Vm::request_system_event(Exit::Kind kind) {
+    Exit::Kind none = Exit::Kind::None;
+    system_event_.compare_exchange_strong(none, kind);
+    for (unsigned i = 0; i < kMaxVcpus; ++i) {
+        if (Hart* h = hart(i)) h->post(kEvSystem);
+    }
+}
+
+} // namespace virtd::accel

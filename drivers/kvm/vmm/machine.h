@@ -1,0 +1,71 @@
+// Machine: one guest as virtd-vmm builds it: RAM in a memfd, the accelerator's Vm with one vCPU
+// per hart, the platform devices (UART, syscon, RTC) on an MMIO bus, the console, and the
+// kernel, initrd and device tree in place. run() drives every vCPU on its own thread until the
+// guest powers off, resets or fails.
+//
+// Thread safety: create() and run() on one thread; the vCPU threads and the console's reader
+// thread are the machine's own.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "drivers/kvm/accel/vcpu.h"
+#include "drivers/kvm/accel/vm.h"
+#include "drivers/kvm/vmm/console.h"
+#include "drivers/kvm/vmm/vmm_options.h"
+#include "drivers/pv/mmio_bus.h"
+#include "drivers/pv/uart16550.h"
+
+namespace virtd::vmm {
+
+// How a guest's run ended, and the process exit status virtd-vmm gives for it.
+enum class Ending : int {
+    Poweroff = 0, // the guest powered off (SBI SRST, syscon 0x5555)
+    Reset = 2,    // the guest asked for a reboot: the caller restarts it
+    Failure = 3,  // the guest reported a failure (syscon 0x3333) or a vCPU could not go on
+    Quit = 4,     // the user left through the console (Ctrl-A x)
+};
+
+class Machine {
+public:
+    static Result<std::unique_ptr<Machine>> create(const VmmOptions& options);
+    ~Machine();
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+    Ending run();
+
+    // For tests: where the console of a pty machine is.
+    const Console& console() const { return *console_; }
+
+private:
+    Machine() = default;
+    Status load_images(const VmmOptions& options);
+    Status add_devices();
+    void vcpu_loop(accel::Vcpu& vcpu);
+    void handle_sbi(accel::Exit::Sbi& sbi);
+    // Ends the run (the first ending wins) and brings every vCPU out of run().
+    void finish(Ending ending);
+    // Guest RAM at guest physical `pa`, or nullptr when [pa, pa + len) is not all RAM.
+    uint8_t* ram_at(uint64_t pa, uint64_t len);
+
+    uint64_t ram_size_ = 0;
+    UniqueFd ram_fd_;
+    uint8_t* ram_ = nullptr;
+    std::unique_ptr<accel::Vm> vm_;
+    std::vector<accel::Vcpu*> vcpus_;
+    pv::MmioBus bus_;
+    std::shared_ptr<pv::Uart16550> uart_;
+    std::unique_ptr<Console> console_;
+    std::mutex ending_mu_;
+    Ending ending_ = Ending::Poweroff; // guarded by ending_mu_
+    std::atomic<bool> stopping_{false};
+};
+
+} // namespace virtd::vmm

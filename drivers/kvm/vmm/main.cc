@@ -1,0 +1,31 @@
+// virtd-vmm: one guest, one process. Builds the machine from the command line, runs it, and
+// exits with how the guest ended: 0 power off, 2 reset, 3 guest failure, 4 the user quit
+// (Ctrl-A x), 1 an error before the guest could run (printed, naming the file or option).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "drivers/kvm/vmm/machine.h"
+#include "drivers/kvm/vmm/vmm_options.h"
+
+int main(int argc, char** argv) {
+    using namespace virtd::vmm;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+        fmt::print("{}", vmm_usage());
+        return 0;
+    }
+    virtd::Result<VmmOptions> options = parse_vmm_options(args);
+    if (!options) {
+        fmt::print(stderr, "virtd-vmm: {}\n{}", options.error().message(), vmm_usage());
+        return 1;
+    }
+    virtd::Result<std::unique_ptr<Machine>> machine = Machine::create(*options);
+    if (!machine) {
+        fmt::print(stderr, "virtd-vmm: {}\n", machine.error().message());
+        return 1;
+    }
+    return static_cast<int>((*machine)->run());
+}
