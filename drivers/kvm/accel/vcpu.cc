@@ -66,6 +66,7 @@ Exit& Vcpu::run() {
     Hart& h = hart_;
     complete_exit();
     h.running_code.store(true);
+    timer_budget_ = kTimerCheckBlocks; // service first: the hart may be stopped or paused
     for (;;) {
         if (h.events.load(std::memory_order_relaxed) != 0 || ++timer_budget_ >= kTimerCheckBlocks) {
             if (service()) break;

@@ -154,6 +154,25 @@ TEST_F(MmuTest, UnsupportedSatpModeIsIgnored) {
     EXPECT_EQ(m.x(a0), 0u);
 }
 
+TEST_F(MmuTest, UserModeRunsOnUserPagesAndMxrReadsExecuteOnly) {
+    // kVa+0x2000 is a user RW page: make it user RWX and put user code there.
+    m.write64(kL0 + 2 * 8, pte(kData + 0x2000, kR | kW | kX | kU | kA | kD));
+    // kVa+0x3000: execute-only supervisor page over kData+0x3000.
+    m.write64(kL0 + 3 * 8, pte(kData + 0x3000, kX | kA));
+    m.write64(kData + 0x3000, 0x77);
+    Asm user;
+    user.addi(a4, zero, 42).ecall();
+    m.load(kData + 0x2000, user);
+    Asm b;
+    b.li(t1, kVa + 0x3000).li(t2, 1 << 19).csrrs(zero, 0x100, t2).ld(a3, t1, 0); // MXR
+    b.li(t1, kVa + 0x2000).csrw(0x141, t1);
+    b.li(t2, 1 << 8).w(enc::i(0x73, 3, zero, t2, 0x100)).sret();
+    run(8, b);
+    EXPECT_EQ(m.x(a3), 0x77u);
+    EXPECT_EQ(m.x(a4), 42u);
+    EXPECT_EQ(m.csrs().scause, 8u); // the user ECALL
+}
+
 TEST_F(MmuTest, UserFetchFromSupervisorPageFaults) {
     Asm b;
     int64_t target = 0x400;

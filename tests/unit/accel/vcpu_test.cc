@@ -44,6 +44,28 @@ TEST(AccelVcpu, SecondariesStartStopped) {
     EXPECT_EQ(m.cpus[1]->mp_state(), kHsmStopped);
 }
 
+TEST(AccelVcpu, StoppedHartRunsNothingUntilKicked) {
+    Machine m(2);
+    CoreRegs r = m.cpus[1]->get_regs();
+    r.pc = 0x1000; // nothing there: executing would fault
+    m.cpus[1]->set_regs(r);
+    std::thread kicker([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        m.cpus[1]->kick();
+    });
+    EXPECT_EQ(m.run(1).kind, Exit::Kind::Interrupted);
+    kicker.join();
+    EXPECT_EQ(m.cpus[1]->get_regs().pc, 0x1000u);
+    EXPECT_EQ(m.cpus[1]->mp_state(), kHsmStopped);
+}
+
+TEST(AccelVcpu, DeviceWritesJoinTheDirtyLog) {
+    Machine m(1, kMemLogDirty);
+    m.vm->mark_dirty(Machine::kRam + 0x2ff0, 0x20); // spans pages 2 and 3
+    auto log = m.vm->get_dirty_log(0).value();
+    EXPECT_EQ(log[0], (1ULL << 2) | (1ULL << 3));
+}
+
 TEST(AccelVcpu, PauseParksAndResumeContinues) {
     Machine m;
     Asm p;
