@@ -35,6 +35,7 @@ void step(Hart& h) {
         Block& fresh = h.blocks->claim(pa);
         const uint8_t* page_end = host + (kPageSize - (pa & ~kPageMask));
         if (decode_block(fresh, pa, host, page_end)) {
+            h.blocks->commit(fresh);
             // Stores to this page must now take the slow path, which drops stale blocks.
             if (h.blocks->add_code_page(pa >> kPageShift)) h.tlb.flush_store_paddr(pa);
             b = &fresh;
@@ -51,9 +52,10 @@ void step(Hart& h) {
     const uint8_t* next = fetch_host(h, h.pc + 2, pa2);
     if (next == nullptr) return; // fault on the second half, reported at its address
     std::memcpy(&hi, next, 2);
+    Insn one = decode_parcels(lo, hi);
     Block single;
     single.count = 1;
-    single.insns[0] = decode_parcels(lo, hi);
+    single.insns = &one;
     execute(h, single);
 }
 
