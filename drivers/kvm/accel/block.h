@@ -21,6 +21,12 @@ struct Block {
     uint64_t paddr = ~0ULL; // physical address of the first instruction; ~0: empty
     uint32_t count = 0;
     Insn* insns = nullptr; // `count` instructions in the cache's arena
+    // Links to the blocks that followed this one (taken and fall-through, or two targets), valid
+    // while the TLB and cache generations are the ones recorded.
+    uint64_t next_pc[2] = {~0ULL, ~0ULL};
+    Block* next[2] = {nullptr, nullptr};
+    uint64_t tlb_gen = 0;
+    uint64_t cache_gen = 0;
 };
 
 // A hart's cache of decoded blocks: a direct-mapped table of block headers whose instructions
@@ -45,8 +51,8 @@ public:
     Block& claim(uint64_t paddr) {
         if (used_ + kMaxBlockInsns > arena_.size()) flush();
         Block& b = slots_[index(paddr)];
-        b.paddr = ~0ULL;
-        b.count = 0;
+        if (b.paddr != ~0ULL) ++gen_; // links to the evicted block must not be followed
+        b = Block{};
         b.insns = &arena_[used_];
         return b;
     }
@@ -54,11 +60,14 @@ public:
     // Forgets every block. Instructions stay in place until the next decode, so a block that
     // is executing (FENCE.I in its middle) finishes intact.
     void flush() {
-        for (auto& b : slots_)
+        for (auto& b : slots_) {
             b.paddr = ~0ULL;
+        }
         code_pages_.clear();
         used_ = 0;
+        ++gen_;
     }
+    uint64_t gen() const { return gen_; }
     // Records that page holds decoded code; returns true the first time.
     bool add_code_page(uint64_t page) { return code_pages_.insert(page).second; }
     bool is_code_page(uint64_t page) const { return code_pages_.count(page) != 0; }
@@ -69,6 +78,7 @@ private:
     std::vector<Block> slots_;
     std::vector<Insn> arena_;
     size_t used_ = 0;
+    uint64_t gen_ = 1;
     std::unordered_set<uint64_t> code_pages_;
 };
 
