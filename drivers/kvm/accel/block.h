@@ -20,52 +20,65 @@ constexpr unsigned kMaxBlockInsns = 32;
 struct Block {
     uint64_t paddr = ~0ULL; // physical address of the first instruction; ~0: empty
     uint32_t count = 0;
-    Insn insns[kMaxBlockInsns];
+    Insn* insns = nullptr; // `count` instructions in the cache's arena
+    // Links to the blocks that followed this one (taken and fall-through, or two targets), valid
+    // while the TLB and cache generations are the ones recorded.
+    uint64_t next_pc[2] = {~0ULL, ~0ULL};
+    Block* next[2] = {nullptr, nullptr};
+    uint64_t tlb_gen = 0;
+    uint64_t cache_gen = 0;
 };
 
-// A hart's direct-mapped cache of decoded blocks, and the set of physical pages they came from
-// (stores to those pages take the slow path, which drops the cache).
+// A hart's cache of decoded blocks: a direct-mapped table of block headers whose instructions
+// live in one arena, and the set of physical pages they came from (stores to those pages take
+// the slow path, which drops the cache). A full arena empties the whole cache, which keeps
+// allocation trivial and bounds memory.
 class BlockCache {
 public:
-    static constexpr unsigned kSlots = 4096;
+    static constexpr unsigned kSlots = 1u << 16;
+    static constexpr size_t kArenaInsns = size_t{1} << 18;
 
     BlockCache()
-        : slots_(kSlots) {}
+        : slots_(kSlots)
+        , arena_(kArenaInsns) {}
 
     Block* find(uint64_t paddr) {
         Block& b = slots_[index(paddr)];
         return b.paddr == paddr ? &b : nullptr;
     }
-    // The slot for paddr, emptied for refilling.
+    // The slot for paddr, emptied, with room for kMaxBlockInsns instructions; commit() keeps
+    // what the decoder used.
     Block& claim(uint64_t paddr) {
+        if (used_ + kMaxBlockInsns > arena_.size()) flush();
         Block& b = slots_[index(paddr)];
-        b.paddr = ~0ULL;
-        b.count = 0;
+        if (b.paddr != ~0ULL) ++gen_; // links to the evicted block must not be followed
+        b = Block{};
+        b.insns = &arena_[used_];
         return b;
     }
-    // Forgets every block. Only tags are reset, so a block that is executing stays intact until
-    // it finishes.
+    void commit(const Block& b) { used_ += b.count; }
+    // Forgets every block. Instructions stay in place until the next decode, so a block that
+    // is executing (FENCE.I in its middle) finishes intact.
     void flush() {
-        for (auto& b : slots_)
+        for (auto& b : slots_) {
             b.paddr = ~0ULL;
+        }
         code_pages_.clear();
+        used_ = 0;
+        ++gen_;
     }
-    // A store reached `page`: its blocks are dropped and it counts as data again, so the next
-    // stores to it stay on the fast path. (Freed code pages are reused as data all the time:
-    // dropping every block on each such store would re-decode everything.)
-    void invalidate_page(uint64_t page) {
-        if (code_pages_.erase(page) == 0) return;
-        for (auto& b : slots_)
-            if (b.paddr >> 12 == page) b.paddr = ~0ULL;
-    }
+    uint64_t gen() const { return gen_; }
     // Records that page holds decoded code; returns true the first time.
     bool add_code_page(uint64_t page) { return code_pages_.insert(page).second; }
     bool is_code_page(uint64_t page) const { return code_pages_.count(page) != 0; }
 
 private:
-    static unsigned index(uint64_t paddr) { return (paddr >> 1) % kSlots; }
+    static unsigned index(uint64_t paddr) { return ((paddr >> 1) ^ (paddr >> 17)) % kSlots; }
 
     std::vector<Block> slots_;
+    std::vector<Insn> arena_;
+    size_t used_ = 0;
+    uint64_t gen_ = 1;
     std::unordered_set<uint64_t> code_pages_;
 };
 

@@ -171,6 +171,7 @@ struct Hart {
     // Selects the TLB context after a change of privilege or sstatus.SUM.
     void update_tlb_context() {
         unsigned i = priv == Priv::User ? 0 : ((sstatus & sstatus::kSum) ? 2 : 1);
+        if (tlb_cur != &tlb.set[i]) ++tlb.gen;
         tlb_cur = &tlb.set[i];
     }
 

@@ -84,7 +84,7 @@ void fill(Hart& h, AccessType t, uint64_t va, uint64_t pa, const MemorySlot& s) 
 // came from it (decoding a block later drops the write entries of its page again).
 void prepare_store(Hart& h, uint64_t pa, const MemorySlot& s) {
     h.vm.memory().mark_dirty(s, pa);
-    if (h.blocks->is_code_page(pa >> kPageShift)) h.blocks->invalidate_page(pa >> kPageShift);
+    if (h.blocks->is_code_page(pa >> kPageShift)) h.blocks->flush();
 }
 
 void mmio_exit(Hart& h, uint64_t pa, unsigned size, bool is_write, uint64_t data) {

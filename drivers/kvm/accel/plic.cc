@@ -1,5 +1,6 @@
 #include "drivers/kvm/accel/plic.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace virtd::accel {
@@ -29,6 +30,12 @@ Plic::Plic(unsigned harts, std::function<void(unsigned, bool)> notify)
     : notify_(std::move(notify))
     , contexts_(2 * static_cast<size_t>(harts)) {}
 
+void Plic::set_hart_count(unsigned n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    active_contexts_ = std::min(contexts_.size(), 2 * static_cast<size_t>(n));
+    update();
+}
+
 void Plic::set_line(unsigned irq, bool level) {
     if (irq == 0 || irq >= kSources) return;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -57,7 +64,7 @@ uint32_t Plic::best(unsigned ctx) const {
 }
 
 void Plic::update() {
-    for (unsigned ctx = 1; ctx < contexts_.size(); ctx += 2) {
+    for (unsigned ctx = 1; ctx < active_contexts_; ctx += 2) {
         bool level = best(ctx) != 0;
         if (level != contexts_[ctx].level) {
             contexts_[ctx].level = level;

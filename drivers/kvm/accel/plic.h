@@ -23,6 +23,8 @@ public:
     // `notify(hart, level)` raises or lowers hart's SEIP.
     Plic(unsigned harts, std::function<void(unsigned, bool)> notify);
 
+    // Contexts of harts [0, n) are evaluated; the rest stay idle (vCPUs not created yet).
+    void set_hart_count(unsigned n);
     void set_line(unsigned irq, bool level);
     // MMIO at offset from kBase (32-bit registers). Return false for unaligned or odd sizes.
     bool read(uint64_t offset, unsigned size, uint64_t& value);
@@ -49,6 +51,7 @@ private:
     uint32_t claimed_[kWords] = {};
     uint32_t line_[kWords] = {};
     std::vector<Context> contexts_;
+    size_t active_contexts_ = 0;
 };
 
 } // namespace virtd::accel

@@ -47,12 +47,16 @@ struct TlbSet {
 struct Tlb {
     TlbSet set[3];
     bool has_superpages = false; // some entry came from a superpage leaf
+    // Bumped whenever a fetch translation may change (flushes, context switches): links between
+    // decoded blocks, which skip the fetch lookup, are only followed within one generation.
+    uint64_t gen = 0;
 
     void flush() {
         for (auto& s : set) {
             s.flush();
         }
         has_superpages = false;
+        ++gen;
     }
 
     // Drops every write entry (dirty-log harvesting, code-page protection).
@@ -67,6 +71,7 @@ struct Tlb {
     // Drops entries translating va (SFENCE.VMA with an address). An entry from a superpage leaf
     // goes too when va falls anywhere in that superpage, which needs a scan of every entry.
     void flush_page(uint64_t va) {
+        ++gen;
         for (auto& s : set) {
             for (auto& a : s.e) {
                 if (!has_superpages) {

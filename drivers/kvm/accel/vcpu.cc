@@ -25,36 +25,52 @@ void execute(Hart& h, const Block& b) {
     h.instret += static_cast<uint64_t>(i - b.insns);
 }
 
-// Finds or decodes the block at pc and runs it.
-void step(Hart& h) {
+// Finds or decodes the block at pc. Returns nullptr after a fetch fault, or after running an
+// instruction that straddles two pages (it is decoded afresh each time, never cached).
+Block* lookup(Hart& h) {
     uint64_t pa = 0;
     const uint8_t* host = fetch_host(h, h.pc, pa);
-    if (host == nullptr) return; // fetch fault taken
-    Block* b = h.blocks->find(pa);
-    if (b == nullptr) {
-        Block& fresh = h.blocks->claim(pa);
-        const uint8_t* page_end = host + (kPageSize - (pa & ~kPageMask));
-        if (decode_block(fresh, pa, host, page_end)) {
-            // Stores to this page must now take the slow path, which drops stale blocks.
-            if (h.blocks->add_code_page(pa >> kPageShift)) h.tlb.flush_store_paddr(pa);
-            b = &fresh;
-        }
+    if (host == nullptr) return nullptr; // fetch fault taken
+    if (Block* b = h.blocks->find(pa)) return b;
+    Block& fresh = h.blocks->claim(pa);
+    const uint8_t* page_end = host + (kPageSize - (pa & ~kPageMask));
+    if (decode_block(fresh, pa, host, page_end)) {
+        h.blocks->commit(fresh);
+        // Stores to this page must now take the slow path, which drops stale blocks.
+        if (h.blocks->add_code_page(pa >> kPageShift)) h.tlb.flush_store_paddr(pa);
+        return &fresh;
     }
-    if (b != nullptr) {
-        execute(h, *b);
-        return;
-    }
-    // An instruction straddling two pages: fetch its halves separately, run it uncached.
     uint16_t lo = 0, hi = 0;
     std::memcpy(&lo, host, 2);
     uint64_t pa2 = 0;
     const uint8_t* next = fetch_host(h, h.pc + 2, pa2);
-    if (next == nullptr) return; // fault on the second half, reported at its address
+    if (next == nullptr) return nullptr; // fault on the second half, reported at its address
     std::memcpy(&hi, next, 2);
+    Insn one = decode_parcels(lo, hi);
     Block single;
     single.count = 1;
-    single.insns[0] = decode_parcels(lo, hi);
+    single.insns = &one;
     execute(h, single);
+    return nullptr;
+}
+
+// The block linked from `prev` for the current pc, if the link is still valid.
+Block* follow(const Hart& h, const Block& prev) {
+    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen()) return nullptr;
+    if (prev.next_pc[0] == h.pc) return prev.next[0];
+    if (prev.next_pc[1] == h.pc) return prev.next[1];
+    return nullptr;
+}
+
+void link(const Hart& h, Block& prev, Block& next) {
+    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen()) {
+        prev.next_pc[0] = prev.next_pc[1] = ~0ULL;
+        prev.tlb_gen = h.tlb.gen;
+        prev.cache_gen = h.blocks->gen();
+    }
+    unsigned k = prev.next_pc[0] == ~0ULL ? 0 : 1; // the second link is replaced as needed
+    prev.next_pc[k] = h.pc;
+    prev.next[k] = &next;
 }
 
 } // namespace
@@ -66,14 +82,31 @@ Exit& Vcpu::run() {
     Hart& h = hart_;
     complete_exit();
     h.running_code.store(true);
+    timer_budget_ = kTimerCheckBlocks; // service first: the hart may be stopped or paused
+    Block* prev = nullptr;
     for (;;) {
         if (h.events.load(std::memory_order_relaxed) != 0 || ++timer_budget_ >= kTimerCheckBlocks) {
             if (service()) break;
         }
-        step(h);
+        // Follow the link from the previous block when the generations allow; otherwise look
+        // the block up through the fetch TLB and link it for next time.
+        Block* b = prev != nullptr ? follow(h, *prev) : nullptr;
+        if (b == nullptr) {
+            uint64_t prev_pa = prev != nullptr ? prev->paddr : ~0ULL;
+            uint64_t pc = h.pc;
+            b = lookup(h);
+            // Link only if `prev` still holds the block it held (lookup may have evicted it)
+            // and no fault redirected pc.
+            if (b != nullptr && prev != nullptr && prev->paddr == prev_pa && h.pc == pc) {
+                link(h, *prev, *b);
+            }
+        }
+        prev = b;
+        if (b != nullptr) execute(h, *b);
         if (h.exit_pending) break;
         if (h.wfi) {
             h.wfi = false;
+            prev = nullptr;
             if (wait_for_interrupt()) break;
         }
     }

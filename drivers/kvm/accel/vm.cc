@@ -63,7 +63,18 @@ Result<Vcpu*> Vm::create_vcpu(uint32_t id) {
     Hart& h = vcpus_[id]->hart();
     h.hsm_state.store(id == 0 ? kHsmStarted : kHsmStopped);
     harts_[id].store(&h, std::memory_order_release);
+    unsigned count = 0;
+    for (unsigned i = 0; i < kMaxVcpus; ++i) {
+        if (vcpus_[i]) count = i + 1;
+    }
+    plic_.set_hart_count(count);
     return vcpus_[id].get();
+}
+
+void Vm::mark_dirty(uint64_t gpa, uint64_t len) {
+    for (uint64_t page = gpa & ~0xfffULL; len != 0 && page < gpa + len; page += 0x1000) {
+        memory_.mark_dirty(page);
+    }
 }
 
 void Vm::flush_code() {

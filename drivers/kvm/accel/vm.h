@@ -38,6 +38,8 @@ public:
     // Creates vCPU `id` (the hart id). vCPU 0 starts runnable; the others start stopped
     // until the guest starts them with SBI HSM, as under KVM.
     Result<Vcpu*> create_vcpu(uint32_t id);
+    // Records guest pages the VMM's devices wrote (DMA), for the dirty log of their slots.
+    void mark_dirty(uint64_t gpa, uint64_t len);
     // Drops every hart's decoded instructions. For code the VMM writes behind the guest's back
     // (loading images before a reset); the guest itself announces new code with FENCE.I.
     void flush_code();

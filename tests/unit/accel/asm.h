@@ -28,6 +28,9 @@ enum Reg : uint32_t {
     a7 = 17,
     s2 = 18,
     s3 = 19,
+    s4 = 20,
+    s5 = 21,
+    t3 = 28,
 };
 
 namespace enc {

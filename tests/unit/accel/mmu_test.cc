@@ -154,6 +154,49 @@ TEST_F(MmuTest, UnsupportedSatpModeIsIgnored) {
     EXPECT_EQ(m.x(a0), 0u);
 }
 
+TEST_F(MmuTest, UserModeRunsOnUserPagesAndMxrReadsExecuteOnly) {
+    // kVa+0x2000 is a user RW page: make it user RWX and put user code there.
+    m.write64(kL0 + 2 * 8, pte(kData + 0x2000, kR | kW | kX | kU | kA | kD));
+    // kVa+0x3000: execute-only supervisor page over kData+0x3000.
+    m.write64(kL0 + 3 * 8, pte(kData + 0x3000, kX | kA));
+    m.write64(kData + 0x3000, 0x77);
+    Asm user;
+    user.addi(a4, zero, 42).ecall();
+    m.load(kData + 0x2000, user);
+    Asm b;
+    b.li(t1, kVa + 0x3000).li(t2, 1 << 19).csrrs(zero, 0x100, t2).ld(a3, t1, 0); // MXR
+    b.li(t1, kVa + 0x2000).csrw(0x141, t1);
+    b.li(t2, 1 << 8).w(enc::i(0x73, 3, zero, t2, 0x100)).sret();
+    run(8, b);
+    EXPECT_EQ(m.x(a3), 0x77u);
+    EXPECT_EQ(m.x(a4), 42u);
+    EXPECT_EQ(m.csrs().scause, 8u); // the user ECALL
+}
+
+TEST_F(MmuTest, RemappedCodeIsFetchedAfterSfence) {
+    // kVa+0x5000 maps code page C1, later C2; both return a different value.
+    constexpr uint64_t kC1 = kData + 0x5000, kC2 = kData + 0x6000;
+    m.write64(kL0 + 5 * 8, pte(kC1, kR | kX | kA));
+    Asm c1;
+    c1.addi(a0, zero, 1).w(enc::i(0x67, 0, zero, ra, 0));
+    m.load(kC1, c1);
+    Asm c2;
+    c2.addi(a0, zero, 2).w(enc::i(0x67, 0, zero, ra, 0));
+    m.load(kC2, c2);
+    // Three calls through one call site; the mapping changes (with SFENCE.VMA) after the
+    // second, when the call site's block is already linked to C1's block.
+    Asm b;
+    b.li(t1, kVa + 0x5000).li(t2, static_cast<int64_t>(kL0 + 5 * 8));
+    b.li(s2, static_cast<int64_t>(pte(kC1, kR | kX | kA)));
+    b.li(s5, static_cast<int64_t>(pte(kC2, kR | kX | kA))).li(s1, 0).li(s4, 0).li(t3, 3);
+    int64_t loop = b.pc();
+    b.w(enc::i(0x67, 0, ra, t1, 0));
+    b.add(s1, s1, a0).sd(s2, t2, 0).w(enc::r(0x73, 0, 0x09, 0, t1, 0)); // remap, sfence.vma
+    b.add(s2, s5, zero).addi(s4, s4, 1).bne(s4, t3, loop);
+    run(8, b);
+    EXPECT_EQ(m.x(s1), 4u); // 1 and 1 from C1, then 2 from C2
+}
+
 TEST_F(MmuTest, UserFetchFromSupervisorPageFaults) {
     Asm b;
     int64_t target = 0x400;

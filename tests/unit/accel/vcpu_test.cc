@@ -44,6 +44,49 @@ TEST(AccelVcpu, SecondariesStartStopped) {
     EXPECT_EQ(m.cpus[1]->mp_state(), kHsmStopped);
 }
 
+TEST(AccelVcpu, StoppedHartRunsNothingUntilKicked) {
+    Machine m(2);
+    CoreRegs r = m.cpus[1]->get_regs();
+    r.pc = 0x1000; // nothing there: executing would fault
+    m.cpus[1]->set_regs(r);
+    std::thread kicker([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        m.cpus[1]->kick();
+    });
+    EXPECT_EQ(m.run(1).kind, Exit::Kind::Interrupted);
+    kicker.join();
+    EXPECT_EQ(m.cpus[1]->get_regs().pc, 0x1000u);
+    EXPECT_EQ(m.cpus[1]->mp_state(), kHsmStopped);
+}
+
+TEST(AccelVcpu, DeviceWritesJoinTheDirtyLog) {
+    Machine m(1, kMemLogDirty);
+    m.vm->mark_dirty(Machine::kRam + 0x2ff0, 0x20); // spans pages 2 and 3
+    auto log = m.vm->get_dirty_log(0).value();
+    EXPECT_EQ(log[0], (1ULL << 2) | (1ULL << 3));
+}
+
+TEST(AccelVcpu, DirtyLogHarvestWhileAHartWrites) {
+    // The hart stores to page 7 in a loop; every harvest must see the page dirty again, which
+    // only holds if harvesting drops the running hart's write TLB entry.
+    Machine m(1, kMemLogDirty);
+    Asm p;
+    p.li(t0, static_cast<int64_t>(Machine::kRam + 7 * 4096));
+    int64_t loop = p.pc();
+    p.sd(t1, t0, 0).addi(t1, t1, 1).jal(zero, loop);
+    m.start(p);
+    std::thread runner([&] { EXPECT_EQ(m.run().kind, Exit::Kind::Interrupted); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(m.vm->get_dirty_log(0).ok());
+    for (int i = 0; i < 20; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        auto log = m.vm->get_dirty_log(0).value();
+        EXPECT_EQ(log[0], 1ULL << 7) << "harvest " << i;
+    }
+    m.cpus[0]->kick();
+    runner.join();
+}
+
 TEST(AccelVcpu, PauseParksAndResumeContinues) {
     Machine m;
     Asm p;
