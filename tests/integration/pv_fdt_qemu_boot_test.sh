@@ -6,7 +6,7 @@
 # usage: pv_fdt_qemu_boot_test.sh PV_FDT_DUMP [GUEST_DIR]
 set -u
 dump=$1
-guest=${2:-/work/shared/guest}
+guest=${2:-}
 command -v qemu-system-riscv64 >/dev/null 2>&1 ||
     { echo "SKIP: qemu-system-riscv64 not installed (Debian package qemu-system-misc)"; exit 77; }
 [ -f "$guest/Image" ] && [ -f "$guest/initramfs.cpio.gz" ] ||
