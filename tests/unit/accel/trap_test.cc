@@ -151,7 +151,9 @@ TEST(AccelTrap, WfiWakesOnTimerWithoutBurningCpu) {
     double cpu = static_cast<double>(cpu1.tv_sec - cpu0.tv_sec) +
                  static_cast<double>(cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
     EXPECT_GE(wall, std::chrono::milliseconds(25));
-    EXPECT_LT(cpu, 0.010);
+    // A busy wait would burn about the whole 30 ms; sleeping costs a small fraction of it even
+    // on a loaded host (page faults of the first decode count as thread CPU too).
+    EXPECT_LT(cpu, 0.020);
     EXPECT_NE(m.x(a0) & (1 << 5), 0u);
 }
 
