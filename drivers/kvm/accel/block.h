@@ -22,8 +22,10 @@ struct Block {
     uint32_t count = 0;
     Insn* insns = nullptr; // `count` instructions in the cache's arena
     // Links to the blocks that followed this one (taken and fall-through, or two targets), valid
-    // while the TLB and cache generations are the ones recorded.
+    // while the TLB and cache generations are the ones recorded and the linked slot still holds
+    // the block at next_pa (a slot is reused when another block evicts it).
     uint64_t next_pc[2] = {~0ULL, ~0ULL};
+    uint64_t next_pa[2] = {~0ULL, ~0ULL};
     Block* next[2] = {nullptr, nullptr};
     uint64_t tlb_gen = 0;
     uint64_t cache_gen = 0;
@@ -50,8 +52,10 @@ public:
     // what the decoder used.
     Block& claim(uint64_t paddr) {
         if (used_ + kMaxBlockInsns > arena_.size()) flush();
+        // Evicting a block needs no new generation: links check that their slot still holds the
+        // block they were made to (bumping the generation here invalidated every link in the
+        // cache at each conflict, which sent most block transitions through the hash lookup).
         Block& b = slots_[index(paddr)];
-        if (b.paddr != ~0ULL) ++gen_; // links to the evicted block must not be followed
         b = Block{};
         b.insns = &arena_[used_];
         return b;

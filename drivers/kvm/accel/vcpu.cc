@@ -57,8 +57,9 @@ Block* lookup(Hart& h) {
 // The block linked from `prev` for the current pc, if the link is still valid.
 Block* follow(const Hart& h, const Block& prev) {
     if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen()) return nullptr;
-    if (prev.next_pc[0] == h.pc) return prev.next[0];
-    if (prev.next_pc[1] == h.pc) return prev.next[1];
+    for (unsigned k = 0; k < 2; ++k) {
+        if (prev.next_pc[k] == h.pc && prev.next[k]->paddr == prev.next_pa[k]) return prev.next[k];
+    }
     return nullptr;
 }
 
@@ -70,6 +71,7 @@ void link(const Hart& h, Block& prev, Block& next) {
     }
     unsigned k = prev.next_pc[0] == ~0ULL ? 0 : 1; // the second link is replaced as needed
     prev.next_pc[k] = h.pc;
+    prev.next_pa[k] = next.paddr;
     prev.next[k] = &next;
 }
 
