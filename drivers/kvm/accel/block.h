@@ -22,13 +22,14 @@ struct Block {
     uint32_t count = 0;
     Insn* insns = nullptr; // `count` instructions in the cache's arena
     // Links to the blocks that followed this one (taken and fall-through, or two targets), valid
-    // while the TLB and cache generations are the ones recorded and the linked slot still holds
-    // the block at next_pa (a slot is reused when another block evicts it).
+    // while the TLB and cache generations and the privilege are the ones recorded and the linked
+    // slot still holds the block at next_pa (a slot is reused when another block evicts it).
     uint64_t next_pc[2] = {~0ULL, ~0ULL};
     uint64_t next_pa[2] = {~0ULL, ~0ULL};
     Block* next[2] = {nullptr, nullptr};
     uint64_t tlb_gen = 0;
     uint64_t cache_gen = 0;
+    Priv link_priv = Priv::Supervisor; // fetch permissions differ between U and S
 };
 
 // A hart's cache of decoded blocks: a direct-mapped table of block headers whose instructions

@@ -56,7 +56,10 @@ Block* lookup(Hart& h) {
 
 // The block linked from `prev` for the current pc, if the link is still valid.
 Block* follow(const Hart& h, const Block& prev) {
-    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen()) return nullptr;
+    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen() ||
+        prev.link_priv != h.priv) {
+        return nullptr;
+    }
     for (unsigned k = 0; k < 2; ++k) {
         if (prev.next_pc[k] == h.pc && prev.next[k]->paddr == prev.next_pa[k]) return prev.next[k];
     }
@@ -64,10 +67,12 @@ Block* follow(const Hart& h, const Block& prev) {
 }
 
 void link(const Hart& h, Block& prev, Block& next) {
-    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen()) {
+    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen() ||
+        prev.link_priv != h.priv) {
         prev.next_pc[0] = prev.next_pc[1] = ~0ULL;
         prev.tlb_gen = h.tlb.gen;
         prev.cache_gen = h.blocks->gen();
+        prev.link_priv = h.priv;
     }
     unsigned k = prev.next_pc[0] == ~0ULL ? 0 : 1; // the second link is replaced as needed
     prev.next_pc[k] = h.pc;
@@ -89,6 +94,7 @@ Exit& Vcpu::run() {
     for (;;) {
         if (h.events.load(std::memory_order_relaxed) != 0 || ++timer_budget_ >= kTimerCheckBlocks) {
             if (service()) break;
+            prev = nullptr; // an interrupt taken here moves to another pc and privilege
         }
         // Follow the link from the previous block when the generations allow; otherwise look
         // the block up through the fetch TLB and link it for next time.
@@ -104,7 +110,13 @@ Exit& Vcpu::run() {
             }
         }
         prev = b;
-        if (b != nullptr) execute(h, *b);
+        if (b != nullptr) {
+            Priv priv = h.priv;
+            execute(h, *b);
+            // No link across a trap or SRET: the successor runs at another privilege, so the
+            // link would be dropped on the block's next ordinary run.
+            if (h.priv != priv) prev = nullptr;
+        }
         if (h.exit_pending) break;
         if (h.wfi) {
             h.wfi = false;
