@@ -1,10 +1,11 @@
 // Predecoded instruction blocks, keyed by guest physical address.
 //
 // A block is a straight run of instructions inside one guest page that ends at the first
-// instruction that may change control flow or translation (branches, jumps, SYSTEM), at the page
-// end, or at kMaxBlockInsns. Blocks hold no virtual addresses (pc-relative instructions use the
-// hart's pc), so one block serves every mapping of its page. A block compiler can later replace
-// the Insn array of a block without touching the run loop.
+// jump or instruction that may change translation (JAL, JALR, SYSTEM, FENCE.I), at the page end,
+// or at kMaxBlockInsns. Conditional branches leave the block early when taken and fall through
+// to its next instruction otherwise, so a block may have several exits. Blocks hold no virtual
+// addresses (pc-relative instructions use the hart's pc), so one block serves every mapping of its
+// page. A block compiler can later replace the Insn array of a block without touching the run loop.
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,8 @@ bool op_illegal(Hart& h, const Insn& i) {
 
 bool ends_block(uint32_t raw32) {
     switch (raw32 & 0x7f) {
-    case 0x63: // BRANCH
+    case 0x63: // BRANCH: no, a not-taken branch falls through to the rest of the block
+        return false;
     case 0x67: // JALR
     case 0x6f: // JAL
     case 0x73: // SYSTEM: CSRs, traps, SRET, WFI, SFENCE.VMA

@@ -9,6 +9,8 @@
 namespace virtd::accel {
 
 // Whether an instruction ends its block (it may change pc, privilege or translation).
+// Conditional branches do not: a block runs on past a branch that is not taken (a superblock),
+// which saves block transitions in branchy code.
 bool ends_block(uint32_t raw32);
 
 // Decodes one 32-bit instruction. Illegal encodings get a handler that raises the exception.
