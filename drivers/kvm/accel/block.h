@@ -21,7 +21,7 @@ constexpr unsigned kMaxBlockInsns = 32;
 struct Block {
     uint64_t paddr = ~0ULL; // physical address of the first instruction; ~0: empty
     uint32_t count = 0;
-    Insn* insns = nullptr; // `count` instructions in the cache's arena
+    Insn* insns = nullptr; // `count` instructions in the cache's arena, then a sentinel
     // Links to the blocks that followed this one (taken and fall-through, or two targets), valid
     // while the TLB and cache generations and the privilege are the ones recorded and the linked
     // slot still holds the block at next_pa (a slot is reused when another block evicts it).
@@ -53,7 +53,7 @@ public:
     // The slot for paddr, emptied, with room for kMaxBlockInsns instructions; commit() keeps
     // what the decoder used.
     Block& claim(uint64_t paddr) {
-        if (used_ + kMaxBlockInsns > arena_.size()) flush();
+        if (used_ + kMaxBlockInsns + 1 > arena_.size()) flush();
         // Evicting a block needs no new generation: links check that their slot still holds the
         // block they were made to (bumping the generation here invalidated every link in the
         // cache at each conflict, which sent most block transitions through the hash lookup).
@@ -62,7 +62,7 @@ public:
         b.insns = &arena_[used_];
         return b;
     }
-    void commit(const Block& b) { used_ += b.count; }
+    void commit(const Block& b) { used_ += b.count + 1; } // and the sentinel
     // Forgets every block. Instructions stay in place until the next decode, so a block that
     // is executing (FENCE.I in its middle) finishes intact.
     void flush() {

@@ -147,6 +147,9 @@ struct Hart {
     TlbSet* tlb_cur = nullptr;
     std::unique_ptr<BlockCache> blocks;
 
+    // The instruction of the running block that is executing (threaded dispatch, exec.h).
+    const Insn* cur = nullptr;
+
     // Execution control: `wfi` asks the run loop to sleep; `exit_pending` to return `exit`.
     bool wfi = false;
     bool exit_pending = false;

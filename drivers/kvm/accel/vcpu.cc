@@ -15,14 +15,23 @@ namespace {
 constexpr unsigned kTimerCheckBlocks = 256;
 
 // Runs one predecoded block. This is the hot loop; a block compiler would replace it per block.
+//
+// Hot handlers run on through the block themselves (exec.h: continue_block); when a handler
+// returns, h.cur is the instruction that returned: false means it stopped the block there (pc
+// set by a jump, trap or exit), true that execution continues after it (the sentinel at the end
+// has length 0 and leaves i past the end).
 void execute(Hart& h, const Block& b) {
     const Insn* i = b.insns;
     const Insn* end = i + b.count;
-    for (; i != end; ++i) {
-        if (!i->fn(h, *i)) break;
+    while (i < end) {
+        h.cur = i;
+        bool go_on = i->fn(h, *i);
+        i = h.cur;
+        if (!go_on) break;
         h.pc += i->len;
+        ++i;
     }
-    h.instret += static_cast<uint64_t>(i - b.insns);
+    h.instret += static_cast<uint64_t>((i < end ? i : end) - b.insns);
 }
 
 // Finds or decodes the block at pc. Returns nullptr after a fetch fault, or after running an
@@ -46,10 +55,10 @@ Block* lookup(Hart& h) {
     const uint8_t* next = fetch_host(h, h.pc + 2, pa2);
     if (next == nullptr) return nullptr; // fault on the second half, reported at its address
     std::memcpy(&hi, next, 2);
-    Insn one = decode_parcels(lo, hi);
+    Insn one[2] = {decode_parcels(lo, hi), block_end()};
     Block single;
     single.count = 1;
-    single.insns = &one;
+    single.insns = one;
     execute(h, single);
     return nullptr;
 }
