@@ -1,10 +1,11 @@
 // Predecoded instruction blocks, keyed by guest physical address.
 //
 // A block is a straight run of instructions inside one guest page that ends at the first
-// instruction that may change control flow or translation (branches, jumps, SYSTEM), at the page
-// end, or at kMaxBlockInsns. Blocks hold no virtual addresses (pc-relative instructions use the
-// hart's pc), so one block serves every mapping of its page. A block compiler can later replace
-// the Insn array of a block without touching the run loop.
+// jump or instruction that may change translation (JAL, JALR, SYSTEM, FENCE.I), at the page end,
+// or at kMaxBlockInsns. Conditional branches leave the block early when taken and fall through
+// to its next instruction otherwise, so a block may have several exits. Blocks hold no virtual
+// addresses (pc-relative instructions use the hart's pc), so one block serves every mapping of its
+// page. A block compiler can later replace the Insn array of a block without touching the run loop.
 #pragma once
 
 #include <cstdint>
@@ -20,13 +21,16 @@ constexpr unsigned kMaxBlockInsns = 32;
 struct Block {
     uint64_t paddr = ~0ULL; // physical address of the first instruction; ~0: empty
     uint32_t count = 0;
-    Insn* insns = nullptr; // `count` instructions in the cache's arena
+    Insn* insns = nullptr; // `count` instructions in the cache's arena, then a sentinel
     // Links to the blocks that followed this one (taken and fall-through, or two targets), valid
-    // while the TLB and cache generations are the ones recorded.
+    // while the TLB and cache generations and the privilege are the ones recorded and the linked
+    // slot still holds the block at next_pa (a slot is reused when another block evicts it).
     uint64_t next_pc[2] = {~0ULL, ~0ULL};
+    uint64_t next_pa[2] = {~0ULL, ~0ULL};
     Block* next[2] = {nullptr, nullptr};
     uint64_t tlb_gen = 0;
     uint64_t cache_gen = 0;
+    Priv link_priv = Priv::Supervisor; // fetch permissions differ between U and S
 };
 
 // A hart's cache of decoded blocks: a direct-mapped table of block headers whose instructions
@@ -49,14 +53,16 @@ public:
     // The slot for paddr, emptied, with room for kMaxBlockInsns instructions; commit() keeps
     // what the decoder used.
     Block& claim(uint64_t paddr) {
-        if (used_ + kMaxBlockInsns > arena_.size()) flush();
+        if (used_ + kMaxBlockInsns + 1 > arena_.size()) flush();
+        // Evicting a block needs no new generation: links check that their slot still holds the
+        // block they were made to (bumping the generation here invalidated every link in the
+        // cache at each conflict, which sent most block transitions through the hash lookup).
         Block& b = slots_[index(paddr)];
-        if (b.paddr != ~0ULL) ++gen_; // links to the evicted block must not be followed
         b = Block{};
         b.insns = &arena_[used_];
         return b;
     }
-    void commit(const Block& b) { used_ += b.count; }
+    void commit(const Block& b) { used_ += b.count + 1; } // and the sentinel
     // Forgets every block. Instructions stay in place until the next decode, so a block that
     // is executing (FENCE.I in its middle) finishes intact.
     void flush() {

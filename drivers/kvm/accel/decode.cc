@@ -10,9 +10,24 @@ bool op_illegal(Hart& h, const Insn& i) {
     return trap(h, kCauseIllegal, i.raw);
 }
 
+namespace {
+// Ends a threaded chain (exec.h: continue_block): pc already points past the block.
+bool op_block_end(Hart& /*h*/, const Insn& /*i*/) {
+    return true;
+}
+} // namespace
+
+Insn block_end() {
+    Insn d;
+    d.fn = op_block_end;
+    d.len = 0; // execute() steps over it without moving pc
+    return d;
+}
+
 bool ends_block(uint32_t raw32) {
     switch (raw32 & 0x7f) {
-    case 0x63: // BRANCH
+    case 0x63: // BRANCH: no, a not-taken branch falls through to the rest of the block
+        return false;
     case 0x67: // JALR
     case 0x6f: // JAL
     case 0x73: // SYSTEM: CSRs, traps, SRET, WFI, SFENCE.VMA
@@ -92,6 +107,7 @@ bool decode_block(Block& b, uint64_t paddr, const uint8_t* host, const uint8_t* 
         if (d.fn == op_illegal || ends_block(raw32)) break;
     }
     if (b.count == 0) return false;
+    b.insns[b.count] = block_end();
     b.paddr = paddr;
     return true;
 }

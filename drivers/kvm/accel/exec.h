@@ -44,4 +44,17 @@ Handler decode_system(uint32_t raw, Insn& d); // SYSTEM MISC-MEM and the FP comp
 
 bool op_illegal(Hart& h, const Insn& i);
 
+// Threaded dispatch. A hot handler that continues its block calls the next instruction's handler
+// itself instead of returning to execute(): each such handler then has its own indirect branch,
+// which the host predicts far better than execute()'s single call site. The chain is bounded by
+// the block length (every block ends with a sentinel whose handler returns true), and the
+// compiler turns the calls into jumps when it optimises. h.cur tells execute() where the chain
+// stopped. Handlers may still simply return true; execute() then continues after h.cur.
+inline bool continue_block(Hart& h, const Insn& i) {
+    h.pc += i.len;
+    const Insn* n = &i + 1;
+    h.cur = n;
+    return n->fn(h, *n);
+}
+
 } // namespace virtd::accel

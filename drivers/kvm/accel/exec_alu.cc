@@ -235,23 +235,23 @@ uint64_t bext(uint64_t a, uint64_t b) {
 template <Op F>
 bool reg_reg(Hart& h, const Insn& i) {
     h.x[i.rd] = F(h.x[i.rs1], h.x[i.rs2]);
-    return true;
+    return continue_block(h, i);
 }
 
 template <Op F>
 bool reg_imm(Hart& h, const Insn& i) {
     h.x[i.rd] = F(h.x[i.rs1], static_cast<uint64_t>(i.imm));
-    return true;
+    return continue_block(h, i);
 }
 
 bool op_lui(Hart& h, const Insn& i) {
     h.x[i.rd] = static_cast<uint64_t>(i.imm);
-    return true;
+    return continue_block(h, i);
 }
 
 bool op_auipc(Hart& h, const Insn& i) {
     h.x[i.rd] = h.pc + static_cast<uint64_t>(i.imm);
-    return true;
+    return continue_block(h, i);
 }
 
 // OP and OP-32, keyed by funct7 and funct3.

@@ -28,10 +28,10 @@ bool geu(uint64_t a, uint64_t b) {
     return a >= b;
 }
 
-// A not-taken branch returns true: the run loop steps past it (it is always the block's last).
+// A not-taken branch returns true: execution continues with the next instruction of the block.
 template <Cond C>
 bool branch(Hart& h, const Insn& i) {
-    if (!C(h.x[i.rs1], h.x[i.rs2])) return true;
+    if (!C(h.x[i.rs1], h.x[i.rs2])) return continue_block(h, i);
     h.pc += static_cast<uint64_t>(i.imm);
     return false;
 }

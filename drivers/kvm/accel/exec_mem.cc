@@ -29,7 +29,7 @@ bool load_int(Hart& h, const Insn& i) {
     } else {
         h.x[i.rd] = v;
     }
-    return true;
+    return continue_block(h, i);
 }
 
 template <typename T>
@@ -38,7 +38,7 @@ bool store_int(Hart& h, const Insn& i) {
         if (h.exit_pending) h.pending_len = i.len;
         return false;
     }
-    return true;
+    return continue_block(h, i);
 }
 
 bool fp_enabled(const Hart& h) {

@@ -147,6 +147,9 @@ struct Hart {
     TlbSet* tlb_cur = nullptr;
     std::unique_ptr<BlockCache> blocks;
 
+    // The instruction of the running block that is executing (threaded dispatch, exec.h).
+    const Insn* cur = nullptr;
+
     // Execution control: `wfi` asks the run loop to sleep; `exit_pending` to return `exit`.
     bool wfi = false;
     bool exit_pending = false;
@@ -168,10 +171,11 @@ struct Hart {
     Vm& vm;
     const uint32_t id;
 
-    // Selects the TLB context after a change of privilege or sstatus.SUM.
+    // Selects the TLB context after a change of privilege or sstatus.SUM. Translations stay
+    // valid, so block links survive (they record the privilege they were made at; SUM does not
+    // affect fetches): a syscall or interrupt no longer unlinks every block.
     void update_tlb_context() {
         unsigned i = priv == Priv::User ? 0 : ((sstatus & sstatus::kSum) ? 2 : 1);
-        if (tlb_cur != &tlb.set[i]) ++tlb.gen;
         tlb_cur = &tlb.set[i];
     }
 

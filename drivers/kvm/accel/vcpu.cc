@@ -15,14 +15,23 @@ namespace {
 constexpr unsigned kTimerCheckBlocks = 256;
 
 // Runs one predecoded block. This is the hot loop; a block compiler would replace it per block.
+//
+// Hot handlers run on through the block themselves (exec.h: continue_block); when a handler
+// returns, h.cur is the instruction that returned: false means it stopped the block there (pc
+// set by a jump, trap or exit), true that execution continues after it (the sentinel at the end
+// has length 0 and leaves i past the end).
 void execute(Hart& h, const Block& b) {
     const Insn* i = b.insns;
     const Insn* end = i + b.count;
-    for (; i != end; ++i) {
-        if (!i->fn(h, *i)) break;
+    while (i < end) {
+        h.cur = i;
+        bool go_on = i->fn(h, *i);
+        i = h.cur;
+        if (!go_on) break;
         h.pc += i->len;
+        ++i;
     }
-    h.instret += static_cast<uint64_t>(i - b.insns);
+    h.instret += static_cast<uint64_t>((i < end ? i : end) - b.insns);
 }
 
 // Finds or decodes the block at pc. Returns nullptr after a fetch fault, or after running an
@@ -46,30 +55,37 @@ Block* lookup(Hart& h) {
     const uint8_t* next = fetch_host(h, h.pc + 2, pa2);
     if (next == nullptr) return nullptr; // fault on the second half, reported at its address
     std::memcpy(&hi, next, 2);
-    Insn one = decode_parcels(lo, hi);
+    Insn one[2] = {decode_parcels(lo, hi), block_end()};
     Block single;
     single.count = 1;
-    single.insns = &one;
+    single.insns = one;
     execute(h, single);
     return nullptr;
 }
 
 // The block linked from `prev` for the current pc, if the link is still valid.
 Block* follow(const Hart& h, const Block& prev) {
-    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen()) return nullptr;
-    if (prev.next_pc[0] == h.pc) return prev.next[0];
-    if (prev.next_pc[1] == h.pc) return prev.next[1];
+    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen() ||
+        prev.link_priv != h.priv) {
+        return nullptr;
+    }
+    for (unsigned k = 0; k < 2; ++k) {
+        if (prev.next_pc[k] == h.pc && prev.next[k]->paddr == prev.next_pa[k]) return prev.next[k];
+    }
     return nullptr;
 }
 
 void link(const Hart& h, Block& prev, Block& next) {
-    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen()) {
+    if (prev.tlb_gen != h.tlb.gen || prev.cache_gen != h.blocks->gen() ||
+        prev.link_priv != h.priv) {
         prev.next_pc[0] = prev.next_pc[1] = ~0ULL;
         prev.tlb_gen = h.tlb.gen;
         prev.cache_gen = h.blocks->gen();
+        prev.link_priv = h.priv;
     }
     unsigned k = prev.next_pc[0] == ~0ULL ? 0 : 1; // the second link is replaced as needed
     prev.next_pc[k] = h.pc;
+    prev.next_pa[k] = next.paddr;
     prev.next[k] = &next;
 }
 
@@ -87,6 +103,7 @@ Exit& Vcpu::run() {
     for (;;) {
         if (h.events.load(std::memory_order_relaxed) != 0 || ++timer_budget_ >= kTimerCheckBlocks) {
             if (service()) break;
+            prev = nullptr; // an interrupt taken here moves to another pc and privilege
         }
         // Follow the link from the previous block when the generations allow; otherwise look
         // the block up through the fetch TLB and link it for next time.
@@ -102,7 +119,13 @@ Exit& Vcpu::run() {
             }
         }
         prev = b;
-        if (b != nullptr) execute(h, *b);
+        if (b != nullptr) {
+            Priv priv = h.priv;
+            execute(h, *b);
+            // No link across a trap or SRET: the successor runs at another privilege, so the
+            // link would be dropped on the block's next ordinary run.
+            if (h.priv != priv) prev = nullptr;
+        }
         if (h.exit_pending) break;
         if (h.wfi) {
             h.wfi = false;
