@@ -67,8 +67,9 @@ TEST(AccelVcpu, DeviceWritesJoinTheDirtyLog) {
 }
 
 TEST(AccelVcpu, DirtyLogHarvestWhileAHartWrites) {
-    // The hart stores to page 7 in a loop; every harvest must see the page dirty again, which
-    // only holds if harvesting drops the running hart's write TLB entry.
+    // The hart stores to page 7 in a loop; after every harvest the page must turn dirty again,
+    // which only happens if harvesting drops the running hart's write TLB entry. The hart may
+    // not be scheduled for a while on a loaded host, so each round waits (up to 5 s) for it.
     Machine m(1, kMemLogDirty);
     Asm p;
     p.li(t0, static_cast<int64_t>(Machine::kRam + 7 * 4096));
@@ -76,12 +77,15 @@ TEST(AccelVcpu, DirtyLogHarvestWhileAHartWrites) {
     p.sd(t1, t0, 0).addi(t1, t1, 1).jal(zero, loop);
     m.start(p);
     std::thread runner([&] { EXPECT_EQ(m.run().kind, Exit::Kind::Interrupted); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_TRUE(m.vm->get_dirty_log(0).ok());
     for (int i = 0; i < 20; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        auto log = m.vm->get_dirty_log(0).value();
-        EXPECT_EQ(log[0], 1ULL << 7) << "harvest " << i;
+        uint64_t seen = 0;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (seen == 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            seen = m.vm->get_dirty_log(0).value()[0];
+        }
+        EXPECT_EQ(seen, 1ULL << 7) << "harvest " << i;
     }
     m.cpus[0]->kick();
     runner.join();
@@ -93,17 +97,28 @@ TEST(AccelVcpu, PauseParksAndResumeContinues) {
     p.addi(t0, t0, 1).w(enc::j(zero, -4));
     m.start(p);
     std::thread runner([&] { EXPECT_EQ(m.run().kind, Exit::Kind::Interrupted); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    m.cpus[0]->pause();
-    uint64_t count = m.x(t0);
+    // Progress is awaited rather than assumed after a fixed sleep: a loaded host may not run
+    // the vCPU thread for a while. Registers are read only while it is parked.
+    auto progressed_past = [&](uint64_t before) {
+        for (int i = 0; i < 5000; i++) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            m.cpus[0]->pause();
+            uint64_t now = m.x(t0);
+            if (now > before) return now;
+            m.cpus[0]->resume();
+        }
+        m.cpus[0]->pause();
+        return m.x(t0);
+    };
+    uint64_t count = progressed_past(0); // returns with the vCPU parked
+    EXPECT_GT(count, 0u);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(m.x(t0), count); // parked: no progress
-    EXPECT_GT(count, 0u);
     m.cpus[0]->resume();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_GT(progressed_past(count), count);
+    m.cpus[0]->resume();
     m.cpus[0]->kick();
     runner.join();
-    EXPECT_GT(m.x(t0), count);
 }
 
 TEST(AccelVcpu, RemoteFencesWaitForRunningHarts) {
