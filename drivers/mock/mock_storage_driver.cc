@@ -48,6 +48,17 @@ private:
     uint64_t left_;
 };
 
+// How many bytes an upload or download from `offset` moves: `length`, or to the end of the volume
+// when it is 0 or reaches past it.
+Result<uint64_t> transfer_length(const std::string& name, uint64_t capacity, uint64_t offset,
+                                 uint64_t length) {
+    if (offset > capacity)
+        return make_error(ErrorCode::InvalidArg, ErrorDomain::Storage,
+                          "offset {} is past the end of volume '{}' ({} bytes)", offset, name,
+                          capacity);
+    return length == 0 || length > capacity - offset ? capacity - offset : length;
+}
+
 } // namespace
 
 // Collects an upload and puts it into the volume only when the client finishes, so an aborted
@@ -503,12 +514,9 @@ MockStorageDriver::vol_download(const VolRef& vol, uint64_t offset, uint64_t len
     std::lock_guard lock(mu_);
     Result<Volume*> v = find_vol(vol);
     if (!v) return v.error();
-    uint64_t capacity = (*v)->def.capacity;
-    if (offset > capacity)
-        return make_error(ErrorCode::InvalidArg, ErrorDomain::Storage,
-                          "offset {} is past the end of volume '{}' ({} bytes)", offset, vol.name,
-                          capacity);
-    if (length == 0 || length > capacity - offset) length = capacity - offset;
+    Result<uint64_t> span = transfer_length(vol.name, (*v)->def.capacity, offset, length);
+    if (!span) return span.error();
+    length = *span;
     const std::string& data = (*v)->data;
     std::string tail = offset < data.size() ? data.substr(offset, length) : std::string();
     return std::unique_ptr<VolumeReader>(new SnapshotReader(std::move(tail), length));
@@ -519,12 +527,9 @@ MockStorageDriver::vol_upload(const VolRef& vol, uint64_t offset, uint64_t lengt
     std::lock_guard lock(mu_);
     Result<Volume*> v = find_vol(vol);
     if (!v) return v.error();
-    uint64_t capacity = (*v)->def.capacity;
-    if (offset > capacity)
-        return make_error(ErrorCode::InvalidArg, ErrorDomain::Storage,
-                          "offset {} is past the end of volume '{}' ({} bytes)", offset, vol.name,
-                          capacity);
-    if (length == 0 || length > capacity - offset) length = capacity - offset;
+    Result<uint64_t> span = transfer_length(vol.name, (*v)->def.capacity, offset, length);
+    if (!span) return span.error();
+    length = *span;
     return std::unique_ptr<VolumeWriter>(new Writer(*this, (*v)->ref(vol.pool), offset, length));
 }
 
