@@ -1,11 +1,13 @@
 // RpcServer: the transport half of the daemon's front door. It accepts connections on unix
-// sockets, cuts the byte stream into frames, answers keepalive pings itself, and hands every call
-// to a worker thread; replies go back in completion order, so a slow call never holds up the
-// others or the event loop.
+// sockets and TCP, cuts the byte stream into frames, answers keepalive pings itself, runs calls
+// the handler calls fast (answered from memory) on the loop thread and hands every other call to
+// a worker thread; replies go back in completion order, so a slow call never holds up the others
+// or the event loop. STREAM packets go to the handler in arrival order.
 //
 // Thread safety: construct, listen_*() and run the loop on one thread (the loop thread).
-// send_message() and close_client() may be called from any thread. The CallHandler is called on
-// worker threads, concurrently, and must be thread-safe.
+// send_message(), send_packet() and close_client() may be called from any thread. The
+// CallHandler is called on worker threads and the loop thread, concurrently, and must be
+// thread-safe.
 #pragma once
 
 #include <atomic>
