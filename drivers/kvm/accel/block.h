@@ -18,10 +18,15 @@ namespace virtd::accel {
 
 constexpr unsigned kMaxBlockInsns = 32;
 
+// A compiled block (block_compiler.h): runs the block as execute() would.
+using BlockCode = void (*)(Hart&);
+
 struct Block {
     uint64_t paddr = ~0ULL; // physical address of the first instruction; ~0: empty
     uint32_t count = 0;
     Insn* insns = nullptr; // `count` instructions in the cache's arena, then a sentinel
+    BlockCode code = nullptr; // host code once the block is hot
+    uint32_t runs = 0;        // interpreted runs, towards the compile threshold
     // Links to the blocks that followed this one (taken and fall-through, or two targets), valid
     // while the TLB and cache generations and the privilege are the ones recorded and the linked
     // slot still holds the block at next_pa (a slot is reused when another block evicts it).

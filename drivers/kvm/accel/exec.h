@@ -44,6 +44,27 @@ Handler decode_system(uint32_t raw, Insn& d); // SYSTEM MISC-MEM and the FP comp
 
 bool op_illegal(Hart& h, const Insn& i);
 
+// What the block compiler (block_compiler.h) needs to know to emit a handler's work inline
+// instead of calling it. Each group names its own handlers; kCall means "call the handler".
+enum class InlineOp : uint8_t {
+    kCall,
+    kAdd, kSub, kAnd, kOr, kXor, kSll, kSrl, kSra, kSlt, kSltu, // reg_reg or reg_imm
+    kAddw, kSubw, kSllw, kSrlw, kSraw, kMul, kMulw, kSh1add, kSh2add, kSh3add,
+    kLui, kAuipc,
+    kLoad, kStore,
+    kBeq, kBne, kBlt, kBge, kBltu, kBgeu, kJal, kJalr,
+    kEnd, // the block's sentinel
+};
+struct InlineInfo {
+    InlineOp op = InlineOp::kCall;
+    bool imm = false;  // reg_imm: the second operand is i.imm
+    uint8_t size = 0;  // loads and stores: access bytes
+    bool sign = false; // loads: sign-extend
+};
+InlineInfo describe_alu(Handler fn);
+InlineInfo describe_branch(Handler fn);
+InlineInfo describe_mem(Handler fn);
+
 // Threaded dispatch. A hot handler that continues its block calls the next instruction's handler
 // itself instead of returning to execute(): each such handler then has its own indirect branch,
 // which the host predicts far better than execute()'s single call site. The chain is bounded by

@@ -447,4 +447,37 @@ Handler decode_alu(uint32_t raw, Insn& d) {
     }
 }
 
+InlineInfo describe_alu(Handler fn) {
+    struct Entry {
+        Handler fn;
+        InlineOp op;
+        bool imm;
+    };
+    using enum InlineOp;
+    static constexpr Entry kTable[] = {
+        {reg_reg<add>, kAdd, false},        {reg_imm<add>, kAdd, true},
+        {reg_reg<sub>, kSub, false},        {reg_reg<bit_and>, kAnd, false},
+        {reg_imm<bit_and>, kAnd, true},     {reg_reg<bit_or>, kOr, false},
+        {reg_imm<bit_or>, kOr, true},       {reg_reg<bit_xor>, kXor, false},
+        {reg_imm<bit_xor>, kXor, true},     {reg_reg<sll>, kSll, false},
+        {reg_imm<sll>, kSll, true},         {reg_reg<srl>, kSrl, false},
+        {reg_imm<srl>, kSrl, true},         {reg_reg<sra>, kSra, false},
+        {reg_imm<sra>, kSra, true},         {reg_reg<slt>, kSlt, false},
+        {reg_imm<slt>, kSlt, true},         {reg_reg<sltu>, kSltu, false},
+        {reg_imm<sltu>, kSltu, true},       {reg_reg<addw>, kAddw, false},
+        {reg_imm<addw>, kAddw, true},       {reg_reg<subw>, kSubw, false},
+        {reg_reg<sllw>, kSllw, false},      {reg_imm<sllw>, kSllw, true},
+        {reg_reg<srlw>, kSrlw, false},      {reg_imm<srlw>, kSrlw, true},
+        {reg_reg<sraw>, kSraw, false},      {reg_imm<sraw>, kSraw, true},
+        {reg_reg<mul>, kMul, false},        {reg_reg<mulw>, kMulw, false},
+        {reg_reg<sh1add>, kSh1add, false},  {reg_reg<sh2add>, kSh2add, false},
+        {reg_reg<sh3add>, kSh3add, false},  {op_lui, kLui, true},
+        {op_auipc, kAuipc, true},
+    };
+    for (const Entry& e : kTable) {
+        if (e.fn == fn) return InlineInfo{e.op, e.imm, 0, false};
+    }
+    return {};
+}
+
 } // namespace virtd::accel

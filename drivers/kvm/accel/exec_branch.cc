@@ -1,6 +1,7 @@
 // Control transfer: JAL, JALR and conditional branches. With the C extension every target is
 // 2-byte aligned (JALR clears bit 0), so no instruction-address-misaligned trap exists.
 #include <cstdint>
+#include <utility>
 
 #include "drivers/kvm/accel/exec.h"
 
@@ -67,6 +68,18 @@ Handler decode_branch(uint32_t raw, Insn& d) {
                                            branch<lt>, branch<ge>, branch<ltu>, branch<geu>};
     d.imm = imm_b(raw);
     return kBranch[bits(raw, 14, 12)];
+}
+
+InlineInfo describe_branch(Handler fn) {
+    using enum InlineOp;
+    static constexpr std::pair<Handler, InlineOp> kTable[] = {
+        {branch<eq>, kBeq},   {branch<ne>, kBne},   {branch<lt>, kBlt}, {branch<ge>, kBge},
+        {branch<ltu>, kBltu}, {branch<geu>, kBgeu}, {op_jal, kJal},     {op_jalr, kJalr},
+    };
+    for (const auto& [handler, op] : kTable) {
+        if (handler == fn) return InlineInfo{op, false, 0, false};
+    }
+    return {};
 }
 
 } // namespace virtd::accel

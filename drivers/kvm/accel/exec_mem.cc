@@ -1,5 +1,6 @@
 // Loads and stores, integer and floating point (FLW/FLD NaN-box, FSW/FSD store raw bits).
 #include <cstdint>
+#include <iterator>
 #include <type_traits>
 
 #include "drivers/kvm/accel/exec.h"
@@ -100,6 +101,28 @@ Handler decode_mem(uint32_t raw, Insn& d) {
     default:
         return nullptr;
     }
+}
+
+InlineInfo describe_mem(Handler fn) {
+    using enum InlineOp;
+    static constexpr InlineInfo kLoads[] = {
+        {kLoad, false, 1, true},  {kLoad, false, 2, true},  {kLoad, false, 4, true},
+        {kLoad, false, 8, false}, {kLoad, false, 1, false}, {kLoad, false, 2, false},
+        {kLoad, false, 4, false},
+    };
+    static constexpr Handler kLoadFns[] = {load_int<int8_t>,   load_int<int16_t>,
+                                           load_int<int32_t>,  load_int<uint64_t>,
+                                           load_int<uint8_t>,  load_int<uint16_t>,
+                                           load_int<uint32_t>};
+    for (size_t k = 0; k < std::size(kLoadFns); ++k) {
+        if (kLoadFns[k] == fn) return kLoads[k];
+    }
+    static constexpr Handler kStoreFns[] = {store_int<uint8_t>, store_int<uint16_t>,
+                                            store_int<uint32_t>, store_int<uint64_t>};
+    for (size_t k = 0; k < std::size(kStoreFns); ++k) {
+        if (kStoreFns[k] == fn) return InlineInfo{kStore, false, static_cast<uint8_t>(1u << k), false};
+    }
+    return {};
 }
 
 } // namespace virtd::accel

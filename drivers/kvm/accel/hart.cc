@@ -3,11 +3,13 @@
 #include <thread>
 
 #include "drivers/kvm/accel/block.h"
+#include "drivers/kvm/accel/block_compiler.h"
 
 namespace virtd::accel {
 
 Hart::Hart(Vm& vm_ref, uint32_t hart_id)
     : blocks(std::make_unique<BlockCache>())
+    , compiler(std::make_unique<BlockCompiler>(*this))
     , vm(vm_ref)
     , id(hart_id) {
     update_tlb_context();

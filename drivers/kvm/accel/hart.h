@@ -19,6 +19,7 @@ namespace virtd::accel {
 
 class Vm;
 class BlockCache;
+class BlockCompiler;
 struct Hart;
 struct Insn;
 
@@ -146,6 +147,8 @@ struct Hart {
     Tlb tlb;
     TlbSet* tlb_cur = nullptr;
     std::unique_ptr<BlockCache> blocks;
+    std::unique_ptr<BlockCompiler> compiler;
+    unsigned compile_threshold = 0; // interpreted runs before a block is compiled; 0: never
 
     // The instruction of the running block that is executing (threaded dispatch, exec.h).
     const Insn* cur = nullptr;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "drivers/kvm/accel/block.h"
+#include "drivers/kvm/accel/block_compiler.h"
 #include "drivers/kvm/accel/decode.h"
 #include "drivers/kvm/accel/mmu.h"
 #include "drivers/kvm/accel/vm.h"
@@ -121,7 +122,15 @@ Exit& Vcpu::run() {
         prev = b;
         if (b != nullptr) {
             Priv priv = h.priv;
-            execute(h, *b);
+            if (b->code == nullptr && h.compile_threshold != 0 &&
+                ++b->runs >= h.compile_threshold) {
+                h.compiler->compile(*b, h.blocks->gen());
+            }
+            if (b->code != nullptr) {
+                b->code(h);
+            } else {
+                execute(h, *b);
+            }
             // No link across a trap or SRET: the successor runs at another privilege, so the
             // link would be dropped on the block's next ordinary run.
             if (h.priv != priv) prev = nullptr;

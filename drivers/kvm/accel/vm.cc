@@ -1,10 +1,13 @@
 #include "drivers/kvm/accel/vm.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include <unistd.h>
 
 #include "drivers/kvm/accel/block.h"
+#include "drivers/kvm/accel/block_compiler.h"
 #include "drivers/kvm/accel/hart.h"
 #include "drivers/kvm/accel/vcpu.h"
 
@@ -17,10 +20,20 @@ uint64_t monotonic_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+unsigned compile_threshold_from_env() {
+    const char* v = std::getenv("VIRTD_ACCEL_COMPILE");
+    if (v == nullptr || *v == '\0') return Vm::kCompileThreshold;
+    if (std::strcmp(v, "off") == 0) return 0;
+    char* end = nullptr;
+    unsigned long n = std::strtoul(v, &end, 10);
+    return *end == '\0' && n <= 1000000 ? static_cast<unsigned>(n) : Vm::kCompileThreshold;
+}
+
 } // namespace
 
 Vm::Vm()
-    : plic_(kMaxVcpus,
+    : compile_threshold_(compile_threshold_from_env())
+    , plic_(kMaxVcpus,
             [this](unsigned hart_id, bool level) {
                 if (Hart* h = hart(hart_id)) h->set_pending(kSeip, level);
             })
@@ -61,6 +74,7 @@ Result<Vcpu*> Vm::create_vcpu(uint32_t id) {
     }
     vcpus_[id] = std::make_unique<Vcpu>(*this, id);
     Hart& h = vcpus_[id]->hart();
+    h.compile_threshold = BlockCompiler::supported() ? compile_threshold_ : 0;
     h.hsm_state.store(id == 0 ? kHsmStarted : kHsmStopped);
     harts_[id].store(&h, std::memory_order_release);
     unsigned count = 0;

@@ -49,6 +49,12 @@ public:
     void add_ioeventfd(uint64_t addr, uint32_t len, int fd);
     // Drives PLIC source `irq` (1..1023), level-triggered. Any thread.
     void set_irq_line(uint32_t irq, bool level);
+    // How many times a decoded block runs in the interpreter before it is compiled to host
+    // code (block_compiler.h); 0 keeps every block interpreted. Applies to vCPUs created
+    // afterwards. The default is kCompileThreshold, or VIRTD_ACCEL_COMPILE from the
+    // environment: "off", or a number of runs (tests run the CPU both ways with it).
+    static constexpr unsigned kCompileThreshold = 8;
+    void set_compile_threshold(unsigned runs) { compile_threshold_ = runs; }
 
     // For the accelerator itself.
     GuestMemory& memory() { return memory_; }
@@ -67,6 +73,7 @@ public:
     Exit::Kind system_event() const { return system_event_.load(std::memory_order_acquire); }
 
 private:
+    unsigned compile_threshold_;
     struct IoEvent {
         uint64_t addr = 0;
         uint32_t len = 0;
