@@ -24,7 +24,7 @@ using BlockCode = void (*)(Hart&);
 struct Block {
     uint64_t paddr = ~0ULL; // physical address of the first instruction; ~0: empty
     uint32_t count = 0;
-    Insn* insns = nullptr; // `count` instructions in the cache's arena, then a sentinel
+    Insn* insns = nullptr;    // `count` instructions in the cache's arena, then a sentinel
     BlockCode code = nullptr; // host code once the block is hot
     uint32_t runs = 0;        // interpreted runs, towards the compile threshold
     // Links to the blocks that followed this one (taken and fall-through, or two targets), valid

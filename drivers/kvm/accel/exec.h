@@ -48,11 +48,38 @@ bool op_illegal(Hart& h, const Insn& i);
 // instead of calling it. Each group names its own handlers; kCall means "call the handler".
 enum class InlineOp : uint8_t {
     kCall,
-    kAdd, kSub, kAnd, kOr, kXor, kSll, kSrl, kSra, kSlt, kSltu, // reg_reg or reg_imm
-    kAddw, kSubw, kSllw, kSrlw, kSraw, kMul, kMulw, kSh1add, kSh2add, kSh3add,
-    kLui, kAuipc,
-    kLoad, kStore,
-    kBeq, kBne, kBlt, kBge, kBltu, kBgeu, kJal, kJalr,
+    kAdd,
+    kSub,
+    kAnd,
+    kOr,
+    kXor,
+    kSll,
+    kSrl,
+    kSra,
+    kSlt,
+    kSltu, // reg_reg or reg_imm
+    kAddw,
+    kSubw,
+    kSllw,
+    kSrlw,
+    kSraw,
+    kMul,
+    kMulw,
+    kSh1add,
+    kSh2add,
+    kSh3add,
+    kLui,
+    kAuipc,
+    kLoad,
+    kStore,
+    kBeq,
+    kBne,
+    kBlt,
+    kBge,
+    kBltu,
+    kBgeu,
+    kJal,
+    kJalr,
     kEnd, // the block's sentinel
 };
 struct InlineInfo {

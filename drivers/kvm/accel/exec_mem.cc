@@ -110,17 +110,17 @@ InlineInfo describe_mem(Handler fn) {
         {kLoad, false, 8, false}, {kLoad, false, 1, false}, {kLoad, false, 2, false},
         {kLoad, false, 4, false},
     };
-    static constexpr Handler kLoadFns[] = {load_int<int8_t>,   load_int<int16_t>,
-                                           load_int<int32_t>,  load_int<uint64_t>,
-                                           load_int<uint8_t>,  load_int<uint16_t>,
-                                           load_int<uint32_t>};
+    static constexpr Handler kLoadFns[] = {
+        load_int<int8_t>,  load_int<int16_t>,  load_int<int32_t>, load_int<uint64_t>,
+        load_int<uint8_t>, load_int<uint16_t>, load_int<uint32_t>};
     for (size_t k = 0; k < std::size(kLoadFns); ++k) {
         if (kLoadFns[k] == fn) return kLoads[k];
     }
     static constexpr Handler kStoreFns[] = {store_int<uint8_t>, store_int<uint16_t>,
                                             store_int<uint32_t>, store_int<uint64_t>};
     for (size_t k = 0; k < std::size(kStoreFns); ++k) {
-        if (kStoreFns[k] == fn) return InlineInfo{kStore, false, static_cast<uint8_t>(1u << k), false};
+        if (kStoreFns[k] == fn)
+            return InlineInfo{kStore, false, static_cast<uint8_t>(1u << k), false};
     }
     return {};
 }

@@ -18,9 +18,12 @@ public:
     static constexpr uint64_t kRam = 0x80000000;
     static constexpr uint64_t kRamSize = 8 << 20;
 
-    explicit Machine(unsigned harts = 1, uint32_t flags = 0)
+    // compile_threshold: Vm::set_compile_threshold, or -1 for the default (the environment's).
+    explicit Machine(unsigned harts = 1, uint32_t flags = 0, int compile_threshold = -1)
         : vm(Accel().create_vm())
         , ram(MemfdRegion::create("accel-test", kRamSize).value()) {
+        if (compile_threshold >= 0)
+            vm->set_compile_threshold(static_cast<unsigned>(compile_threshold));
         EXPECT_TRUE(vm->set_memory_region(0, kRam, kRamSize, ram.data(), flags).ok());
         for (unsigned i = 0; i < harts; ++i)
             cpus.push_back(vm->create_vcpu(i).value());
