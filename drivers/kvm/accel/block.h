@@ -79,6 +79,7 @@ public:
         ++gen_;
     }
     uint64_t gen() const { return gen_; }
+    const uint64_t* gen_address() const { return &gen_; } // read by compiled code
     // Records that page holds decoded code; returns true the first time.
     bool add_code_page(uint64_t page) { return code_pages_.insert(page).second; }
     bool is_code_page(uint64_t page) const { return code_pages_.count(page) != 0; }

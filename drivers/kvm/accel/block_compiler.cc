@@ -22,7 +22,7 @@ namespace {
 // Upper bound of the bytes one instruction needs (main path, out-of-line paths and its
 // handler's Insn pair), checked before a block is compiled so the arena never overflows.
 constexpr size_t kMaxBytesPerInsn = 320;
-constexpr size_t kMaxBytesPerBlock = 128;
+constexpr size_t kMaxBytesPerBlock = 256;
 
 InlineInfo describe(Handler fn) {
     InlineInfo d = describe_alu(fn);
@@ -34,7 +34,7 @@ InlineInfo describe(Handler fn) {
 // Byte offsets into Hart of what compiled code touches, taken from a live hart (Hart is not
 // standard-layout, so offsetof is not available).
 struct HartLayout {
-    int32_t x, pc, instret, cur, tlb_cur;
+    int32_t x, pc, instret, cur, tlb_cur, priv, events, chain_budget, tlb_gen;
 
     explicit HartLayout(const Hart& h) {
         auto base = reinterpret_cast<uintptr_t>(&h);
@@ -46,9 +46,30 @@ struct HartLayout {
         instret = at(&h.instret);
         cur = at(&h.cur);
         tlb_cur = at(&h.tlb_cur);
+        priv = at(&h.priv);
+        events = at(&h.events);
+        chain_budget = at(&h.chain_budget);
+        tlb_gen = at(&h.tlb.gen);
     }
     int32_t reg(unsigned r) const { return x + static_cast<int32_t>(8 * r); }
 };
+
+// The jump cache: compiled code for a virtual pc at a privilege (tag = pc | priv, pc being
+// 2-byte aligned), valid while the TLB and block-cache generations are the recorded ones.
+struct JumpEntry {
+    uint64_t tag = ~0ULL;
+    uint64_t tlb_gen = 0;
+    uint64_t cache_gen = 0;
+    BlockCode code = nullptr;
+};
+constexpr unsigned kJumpEntries = 1024;
+static_assert(sizeof(JumpEntry) == 32);
+static_assert(static_cast<uint64_t>(Priv::User) == 0 &&
+              static_cast<uint64_t>(Priv::Supervisor) == 1);
+
+unsigned jump_index(uint64_t pc) {
+    return static_cast<unsigned>(pc >> 1) & (kJumpEntries - 1);
+}
 
 using namespace Xbyak::util;
 
@@ -59,9 +80,13 @@ using namespace Xbyak::util;
 struct BlockCompiler::Impl : Xbyak::CodeGenerator {
     explicit Impl(const Hart& h)
         : Xbyak::CodeGenerator(kCodeBytes)
-        , lay(h) {}
+        , lay(h)
+        , cache_gen_address(h.blocks->gen_address())
+        , jumps(kJumpEntries) {}
 
     HartLayout lay;
+    const uint64_t* cache_gen_address;
+    std::vector<JumpEntry> jumps;
     uint64_t cache_gen = 0;
 
     // Work emitted after the main path: slow paths of loads/stores and taken branches.
@@ -82,6 +107,7 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
     std::vector<std::unique_ptr<OutOfLine>> out;
     std::vector<std::unique_ptr<Pair>> pairs;
     Xbyak::Label* epilogue = nullptr;
+    Xbyak::Label* chain = nullptr;
 
     Xbyak::Address reg(unsigned r) { return qword[rbx + lay.reg(r)]; }
     Xbyak::Address reg32(unsigned r) { return dword[rbx + lay.reg(r)]; }
@@ -90,6 +116,43 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
     void end_block(unsigned executed) {
         add(qword[rbx + lay.instret], static_cast<int32_t>(executed));
         jmp(*epilogue, T_NEAR);
+    }
+    // Ends the block at a pc it computed itself (branch, jump, fall-through): the next block
+    // may follow without a return to the run loop.
+    void chain_block(unsigned executed) {
+        add(qword[rbx + lay.instret], static_cast<int32_t>(executed));
+        jmp(*chain, T_NEAR);
+    }
+
+    // The shared tail of chain_block: stop for events or a spent budget, else look the pc up in
+    // the jump cache and jump into its code with the Hart in rdi, as the run loop would call it.
+    void emit_chain() {
+        L(*chain);
+        cmp(dword[rbx + lay.events], 0);
+        jne(*epilogue, T_NEAR);
+        sub(dword[rbx + lay.chain_budget], 1);
+        jle(*epilogue, T_NEAR);
+        mov(rax, pc());
+        mov(ecx, eax);
+        shr(ecx, 1);
+        and_(ecx, kJumpEntries - 1);
+        shl(ecx, 5);
+        mov(rdx, reinterpret_cast<uint64_t>(jumps.data()));
+        add(rcx, rdx);
+        movzx(edx, byte[rbx + lay.priv]);
+        or_(rax, rdx);
+        cmp(rax, qword[rcx + static_cast<int32_t>(offsetof(JumpEntry, tag))]);
+        jne(*epilogue, T_NEAR);
+        mov(rax, qword[rbx + lay.tlb_gen]);
+        cmp(rax, qword[rcx + static_cast<int32_t>(offsetof(JumpEntry, tlb_gen))]);
+        jne(*epilogue, T_NEAR);
+        mov(rax, reinterpret_cast<uint64_t>(cache_gen_address));
+        mov(rax, qword[rax]);
+        cmp(rax, qword[rcx + static_cast<int32_t>(offsetof(JumpEntry, cache_gen))]);
+        jne(*epilogue, T_NEAR);
+        mov(rdi, rbx);
+        pop(rbx);
+        jmp(qword[rcx + static_cast<int32_t>(offsetof(JumpEntry, code))]);
     }
 
     Xbyak::Label& pair_for(const Insn& in) {
@@ -348,7 +411,7 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
             L(o->entry);
             if (o->kind == OutOfLine::Kind::Taken) {
                 add(pc(), static_cast<int32_t>(o->delta));
-                end_block(o->k);
+                chain_block(o->k);
                 continue;
             }
             // The TLB missed: the handler does the whole access through the slow path.
@@ -382,16 +445,20 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
         block = &b;
         out.clear();
         pairs.clear();
-        Xbyak::Label end;
+        Xbyak::Label end, chain_tail;
         epilogue = &end;
+        chain = &chain_tail;
         const uint8_t* start = getCurr();
         push(rbx);
         mov(rbx, rdi);
-        uint32_t delta = 0; // bytes of instructions since h.pc was last brought up to date
-        bool open = true;   // the main path can still fall through
+        uint32_t delta = 0;       // bytes of instructions since h.pc was last brought up to date
+        bool open = true;         // the main path can still fall through
+        bool last_called = false; // the last instruction was a handler's (it may change state
+                                  // the next block depends on: no chaining after it)
         for (unsigned k = 0; k < b.count && open; ++k) {
             const Insn& in = b.insns[k];
             InlineInfo d = describe(in.fn);
+            last_called = d.op == InlineOp::kCall;
             switch (d.op) {
             case InlineOp::kCall:
                 call_handler(in, k, delta);
@@ -431,7 +498,7 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
                     add(rax, rcx);
                 }
                 mov(pc(), rax);
-                end_block(k);
+                chain_block(k);
                 open = false;
                 break;
             case InlineOp::kJalr:
@@ -441,7 +508,7 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
                 pc_plus(static_cast<int64_t>(delta) + in.len);
                 mov(reg(in.rd), rax);
                 mov(pc(), rcx);
-                end_block(k);
+                chain_block(k);
                 open = false;
                 break;
             default:
@@ -452,8 +519,9 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
         }
         if (open) {
             if (delta != 0) add(pc(), static_cast<int32_t>(delta));
-            end_block(b.count);
+            last_called ? end_block(b.count) : chain_block(b.count);
         }
+        emit_chain();
         L(end);
         pop(rbx);
         ret();
@@ -465,6 +533,14 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
 
 BlockCompiler::BlockCompiler(const Hart& h)
     : impl_(std::make_unique<Impl>(h)) {}
+
+void BlockCompiler::remember(const Hart& h, BlockCode code, uint64_t cache_gen) {
+    JumpEntry& e = impl_->jumps[jump_index(h.pc)];
+    e.tag = h.pc | static_cast<uint64_t>(h.priv);
+    e.tlb_gen = h.tlb.gen;
+    e.cache_gen = cache_gen;
+    e.code = code;
+}
 
 bool BlockCompiler::supported() {
     return true;
@@ -495,6 +571,8 @@ bool BlockCompiler::supported() {
 bool BlockCompiler::compile(Block& /*b*/, uint64_t /*cache_gen*/) {
     return false;
 }
+
+void BlockCompiler::remember(const Hart& /*h*/, BlockCode /*code*/, uint64_t /*cache_gen*/) {}
 
 #endif
 

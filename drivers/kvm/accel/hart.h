@@ -149,6 +149,9 @@ struct Hart {
     std::unique_ptr<BlockCache> blocks;
     std::unique_ptr<BlockCompiler> compiler;
     unsigned compile_threshold = 0; // interpreted runs before a block is compiled; 0: never
+    // Compiled blocks jump straight into the next compiled block while this is positive and no
+    // event is posted (block_compiler.h); the run loop sets it before it enters compiled code.
+    int32_t chain_budget = 0;
 
     // The instruction of the running block that is executing (threaded dispatch, exec.h).
     const Insn* cur = nullptr;

@@ -14,6 +14,9 @@ namespace {
 
 // Blocks between looks at the host clock for the Sstc timer.
 constexpr unsigned kTimerCheckBlocks = 256;
+// Compiled blocks that may follow each other before control returns here (block_compiler.h);
+// with kTimerCheckBlocks it bounds how late a timer interrupt can be noticed.
+constexpr int32_t kChainBlocks = 32;
 
 // Runs one predecoded block. This is the hot loop; a block compiler would replace it per block.
 //
@@ -127,6 +130,8 @@ Exit& Vcpu::run() {
                 h.compiler->compile(*b, h.blocks->gen());
             }
             if (b->code != nullptr) {
+                h.compiler->remember(h, b->code, h.blocks->gen());
+                h.chain_budget = kChainBlocks;
                 b->code(h);
             } else {
                 execute(h, *b);
