@@ -91,9 +91,9 @@ struct BlockCompiler::Impl : Xbyak::CodeGenerator {
 
     // Work emitted after the main path: slow paths of loads/stores and taken branches.
     struct OutOfLine {
-        enum class Kind { Slow, Taken } kind;
-        unsigned k;     // instruction index in the block
-        uint32_t delta; // pc distance from h.pc at that instruction
+        enum class Kind { Slow, Taken } kind = Kind::Slow;
+        unsigned k = 0;     // instruction index in the block
+        uint32_t delta = 0; // pc distance from h.pc at that instruction
         Xbyak::Label entry, back;
     };
     // One handler call's Insn, followed by a sentinel so that the handler's continue_block
