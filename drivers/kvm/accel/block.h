@@ -23,6 +23,7 @@ using BlockCode = void (*)(Hart&);
 
 struct Block {
     uint64_t paddr = ~0ULL; // physical address of the first instruction; ~0: empty
+    uint64_t gen = 0;       // the cache generation it was decoded in; older ones are gone
     uint32_t count = 0;
     Insn* insns = nullptr;    // `count` instructions in the cache's arena, then a sentinel
     BlockCode code = nullptr; // host code once the block is hot
@@ -53,7 +54,7 @@ public:
 
     Block* find(uint64_t paddr) {
         Block& b = slots_[index(paddr)];
-        return b.paddr == paddr ? &b : nullptr;
+        return b.paddr == paddr && b.gen == gen_ ? &b : nullptr;
     }
     // The slot for paddr, emptied, with room for kMaxBlockInsns instructions; commit() keeps
     // what the decoder used.
@@ -64,16 +65,15 @@ public:
         // cache at each conflict, which sent most block transitions through the hash lookup).
         Block& b = slots_[index(paddr)];
         b = Block{};
+        b.gen = gen_;
         b.insns = &arena_[used_];
         return b;
     }
     void commit(const Block& b) { used_ += b.count + 1; } // and the sentinel
-    // Forgets every block. Instructions stay in place until the next decode, so a block that
-    // is executing (FENCE.I in its middle) finishes intact.
+    // Forgets every block: a new generation (clearing the 5 MiB of slots took most of the
+    // time of a FENCE.I, which Linux issues at every exec). Instructions stay in place until
+    // the next decode, so a block that is executing (FENCE.I in its middle) finishes intact.
     void flush() {
-        for (auto& b : slots_) {
-            b.paddr = ~0ULL;
-        }
         code_pages_.clear();
         used_ = 0;
         ++gen_;

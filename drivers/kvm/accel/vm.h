@@ -53,7 +53,7 @@ public:
     // code (block_compiler.h); 0 keeps every block interpreted. Applies to vCPUs created
     // afterwards. The default is kCompileThreshold, or VIRTD_ACCEL_COMPILE from the
     // environment: "off", or a number of runs (tests run the CPU both ways with it).
-    static constexpr unsigned kCompileThreshold = 8;
+    static constexpr unsigned kCompileThreshold = 32;
     void set_compile_threshold(unsigned runs) { compile_threshold_ = runs; }
 
     // For the accelerator itself.
