@@ -14,6 +14,7 @@
 #include "drivers/pv/goldfish_rtc.h"
 #include "drivers/pv/memory_map.h"
 #include "drivers/pv/syscon.h"
+#include "drivers/pv/virtio/rng.h"
 
 namespace virtd::vmm {
 namespace {
@@ -26,6 +27,26 @@ constexpr uint64_t kDbcnWrite = 0, kDbcnRead = 1, kDbcnWriteByte = 2;
 
 // What the guest is told it runs on: what the accelerator executes.
 constexpr const char* kIsa = "rv64imafdc_zicsr_zifencei_zba_zbb_zbs_sstc";
+
+// Guest RAM as virtio devices see it: the one RAM slot, with device writes going to the
+// accelerator's dirty log.
+class MachineRam : public pv::GuestRam {
+public:
+    MachineRam(uint8_t* base, uint64_t size, accel::Vm& vm)
+        : base_(base)
+        , size_(size)
+        , vm_(vm) {}
+    uint8_t* host(uint64_t gpa, uint64_t len) override {
+        if (gpa < pv::kRamBase || len > size_ || gpa - pv::kRamBase > size_ - len) return nullptr;
+        return base_ + (gpa - pv::kRamBase);
+    }
+    void mark_dirty(uint64_t gpa, uint64_t len) override { vm_.mark_dirty(gpa, len); }
+
+private:
+    uint8_t* const base_;
+    const uint64_t size_;
+    accel::Vm& vm_;
+};
 
 } // namespace
 
@@ -54,6 +75,7 @@ Result<std::unique_ptr<Machine>> Machine::create(const VmmOptions& o) {
     m->vm_ = accel::Accel().create_vm();
     if (Status s = m->vm_->set_memory_region(0, pv::kRamBase, o.memory, ram, 0); !s)
         return s.error();
+    m->guest_ram_ = std::make_unique<MachineRam>(m->ram_, o.memory, *m->vm_);
     for (uint32_t id = 0; id < o.smp; id++) {
         Result<accel::Vcpu*> v = m->vm_->create_vcpu(id);
         if (!v) return v.error();
@@ -70,12 +92,36 @@ Result<std::unique_ptr<Machine>> Machine::create(const VmmOptions& o) {
     m->console_ = std::move(*console);
     if (!m->console_->path().empty() && o.console.kind == ConsoleSpec::Kind::Pty)
         fmt::print(stderr, "virtd-vmm: console on {}\n", m->console_->path());
-    if (Status s = m->add_devices(); !s) return s.error();
+    if (Status s = m->add_devices(o); !s) return s.error();
     if (Status s = m->load_images(o); !s) return s.error();
     return m;
 }
 
-Status Machine::add_devices() {
+Status Machine::add_virtio(const std::string& name,
+                           std::unique_ptr<pv::virtio::VirtioDevice> device, int notify_fd) {
+    unsigned slot = static_cast<unsigned>(virtio_.size());
+    if (slot >= pv::kVirtioSlots) {
+        return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
+                          "{}: all {} virtio-mmio slots are taken", name, pv::kVirtioSlots);
+    }
+    accel::Vm* vm = vm_.get();
+    uint32_t irq = pv::virtio_slot_irq(slot);
+    auto transport = std::make_shared<pv::virtio::MmioTransport>(
+        name, std::move(device),
+        pv::IrqLine([vm, irq](bool level) { vm->set_irq_line(irq, level); }));
+    uint64_t base = pv::virtio_slot_base(slot);
+    if (Status s = bus_.add(base, pv::kVirtioStride, transport, name); !s) return s;
+    vm_->add_ioeventfd(base + pv::virtio::mmio::kQueueNotify, 4, notify_fd);
+    virtio_.push_back(std::move(transport));
+    return {};
+}
+
+Status Machine::add_devices(const VmmOptions& o) {
+    if (o.rng) {
+        auto rng = std::make_unique<pv::virtio::VirtioRng>(*guest_ram_);
+        int fd = rng->notify_fd();
+        if (Status s = add_virtio("virtio-rng", std::move(rng), fd); !s) return s;
+    }
     accel::Vm* vm = vm_.get();
     uart_ = std::make_shared<pv::Uart16550>(
         pv::IrqLine([vm](bool level) { vm->set_irq_line(pv::kUartIrq, level); }),
@@ -116,6 +162,8 @@ Status Machine::load_images(const VmmOptions& o) {
     machine.harts = static_cast<unsigned>(vcpus_.size());
     machine.isa = kIsa;
     machine.mmu_type = "riscv,sv48";
+    for (unsigned slot = 0; slot < virtio_.size(); ++slot)
+        machine.virtio_slots.push_back(slot);
     machine.bootargs = o.append;
     if (!initrd.empty()) {
         std::memcpy(ram_at(layout->initrd_addr, initrd.size()), initrd.data(), initrd.size());

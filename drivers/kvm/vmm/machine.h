@@ -21,6 +21,8 @@
 #include "drivers/kvm/vmm/vmm_options.h"
 #include "drivers/pv/mmio_bus.h"
 #include "drivers/pv/uart16550.h"
+#include "drivers/pv/virtio/guest_ram.h"
+#include "drivers/pv/virtio/mmio_transport.h"
 
 namespace virtd::vmm {
 
@@ -47,7 +49,11 @@ public:
 private:
     Machine() = default;
     Status load_images(const VmmOptions& options);
-    Status add_devices();
+    Status add_devices(const VmmOptions& options);
+    // Puts a virtio device in the next free virtio-mmio slot: its transport on the bus, its
+    // queue notifications on `notify_fd` (an ioeventfd), its interrupt on the slot's PLIC line.
+    Status add_virtio(const std::string& name, std::unique_ptr<pv::virtio::VirtioDevice> device,
+                      int notify_fd);
     void vcpu_loop(accel::Vcpu& vcpu);
     void handle_sbi(accel::Exit::Sbi& sbi);
     // Ends the run (the first ending wins) and brings every vCPU out of run().
@@ -59,6 +65,8 @@ private:
     UniqueFd ram_fd_;
     uint8_t* ram_ = nullptr;
     std::unique_ptr<accel::Vm> vm_;
+    std::unique_ptr<pv::GuestRam> guest_ram_; // what virtio devices see of RAM
+    std::vector<std::shared_ptr<pv::virtio::MmioTransport>> virtio_; // by slot
     std::vector<accel::Vcpu*> vcpus_;
     pv::MmioBus bus_;
     std::shared_ptr<pv::Uart16550> uart_;

@@ -15,10 +15,11 @@ Error bad(std::string_view option, std::string_view problem) {
 
 std::string vmm_usage() {
     return "usage: virtd-vmm --kernel IMAGE [--initrd FILE] [--append CMDLINE] [--memory SIZE]\n"
-           "                 [--smp N] [--console stdio|pty|unix:PATH]\n"
+           "                 [--smp N] [--console stdio|pty|unix:PATH] [--rng]\n"
            "  --memory  guest RAM, e.g. 256M or 1G (default 256M)\n"
            "  --smp     number of vCPUs (default 1)\n"
-           "  --console where the serial console goes (default stdio)\n";
+           "  --console where the serial console goes (default stdio)\n"
+           "  --rng     a virtio-rng device fed from the host's getrandom\n";
 }
 
 Result<uint64_t> parse_memory_size(const std::string& text) {
@@ -57,8 +58,10 @@ Result<VmmOptions> parse_vmm_options(const std::vector<std::string>& args) {
             if (i + 1 >= args.size()) return bad(a, "needs a value");
             return args[++i];
         };
-        if (a == "--kernel" || a == "--initrd" || a == "--append" || a == "--memory" ||
-            a == "--smp" || a == "--console") {
+        if (a == "--rng") {
+            o.rng = true;
+        } else if (a == "--kernel" || a == "--initrd" || a == "--append" || a == "--memory" ||
+                   a == "--smp" || a == "--console") {
             Result<std::string> v = value();
             if (!v) return v.error();
             if (a == "--kernel") {

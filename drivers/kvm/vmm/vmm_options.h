@@ -23,6 +23,7 @@ struct VmmOptions {
     uint64_t memory = 256ull << 20; // bytes
     uint32_t smp = 1;
     ConsoleSpec console;
+    bool rng = false; // a virtio-rng device
 };
 
 // The largest guest virtd-vmm accepts: RAM sits at 0x8000_0000, below the 64-bit hole.
