@@ -47,7 +47,8 @@ bool socket_alive(const sockaddr_un& addr) {
 SwitchServer::SwitchServer(EventLoop& loop, SwitchLimits limits)
     : loop_(loop)
     , switch_(limits)
-    , buf_(limits.max_frame_size + 1) {}
+    // One byte over the largest message accepted, so recv's MSG_TRUNC shows what is too long.
+    , buf_(std::max(limits.max_frame_size, switchproto::kMaxHelloSize) + 1) {}
 
 SwitchServer::~SwitchServer() {
     shutdown();
@@ -211,7 +212,7 @@ void SwitchServer::read_frames(Conn& conn, uint32_t events) {
         // A zero-length read is the end of the connection once the peer hung up; otherwise it
         // was an empty message, which the switch drops as a runt.
         if (n == 0 && (events & (EPOLLHUP | EPOLLRDHUP))) return close_conn(conn.fd.get());
-        // An oversized frame arrives cut to buf_ (one byte over the limit) and is dropped there.
+        // An oversized frame arrives cut to buf_ (over the limit) and the switch drops it.
         size_t len = std::min(static_cast<size_t>(n), buf_.size());
         switch_.receive(*conn.port, {buf_.data(), len});
     }

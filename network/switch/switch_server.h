@@ -27,6 +27,7 @@ namespace virtd::network {
 
 class SwitchServer {
 public:
+    // `loop` must outlive the server.
     explicit SwitchServer(EventLoop& loop, SwitchLimits limits = {});
     // Closes every connection and removes the socket.
     ~SwitchServer();
