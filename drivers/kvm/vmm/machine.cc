@@ -41,6 +41,12 @@ public:
         return base_ + (gpa - pv::kRamBase);
     }
     void mark_dirty(uint64_t gpa, uint64_t len) override { vm_.mark_dirty(gpa, len); }
+    bool discard(uint64_t gpa, uint64_t len) override {
+        uint8_t* p = host(gpa, len);
+        // RAM is a shared memfd mapping: MADV_REMOVE frees the pages (MADV_DONTNEED would
+        // only unmap them and keep them in the memfd).
+        return p != nullptr && madvise(p, len, MADV_REMOVE) == 0;
+    }
 
 private:
     uint8_t* const base_;

@@ -16,6 +16,9 @@ public:
     virtual uint8_t* host(uint64_t gpa, uint64_t len) = 0;
     // A device wrote [gpa, gpa + len).
     virtual void mark_dirty(uint64_t gpa, uint64_t len) = 0;
+    // Gives the host the memory behind [gpa, gpa + len) (a balloon inflating); the range
+    // reads as zeros when the guest uses it again. Page-aligned; false when it could not.
+    virtual bool discard(uint64_t /*gpa*/, uint64_t /*len*/) { return false; }
 };
 
 } // namespace virtd::pv

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 
-#include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -31,7 +30,7 @@ VirtioWorker::~VirtioWorker() {
     stop();
 }
 
-Status VirtioWorker::start(std::function<void()> work) {
+Status VirtioWorker::start(std::function<void()> work, size_t extra_slots) {
     stop();
     if (!notify_ || !stop_) {
         return make_error(ErrorCode::InternalError, ErrorDomain::None,
@@ -39,6 +38,9 @@ Status VirtioWorker::start(std::function<void()> work) {
     }
     drain(stop_.get());
     work_ = std::move(work);
+    fds_.assign(2 + extra_slots, pollfd{-1, 0, 0});
+    fds_[0] = {notify_.get(), POLLIN, 0};
+    fds_[1] = {stop_.get(), POLLIN, 0};
     thread_ = std::thread([this] { loop(); });
     // Thread names are at most 15 characters.
     pthread_setname_np(thread_.native_handle(), name_.substr(0, 15).c_str());
@@ -52,6 +54,13 @@ void VirtioWorker::stop() {
     work_ = nullptr;
 }
 
+void VirtioWorker::watch(size_t slot, int fd, short events) {
+    pollfd& p = fds_.at(2 + slot);
+    p.fd = fd;
+    p.events = events;
+    p.revents = 0;
+}
+
 void VirtioWorker::kick() const {
     signal(notify_.get());
 }
@@ -60,16 +69,13 @@ void VirtioWorker::loop() {
     // The driver may have queued buffers (and kicked) before the device started.
     work_();
     for (;;) {
-        pollfd fds[2] = {{notify_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        if (::poll(fds_.data(), fds_.size(), -1) < 0) {
             if (errno == EINTR) continue;
             return;
         }
-        if (fds[1].revents != 0) return;
-        if (fds[0].revents != 0) {
-            drain(notify_.get());
-            work_();
-        }
+        if (fds_[1].revents != 0) return;
+        if (fds_[0].revents != 0) drain(notify_.get());
+        work_();
     }
 }
 
