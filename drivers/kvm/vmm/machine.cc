@@ -14,7 +14,6 @@
 #include "drivers/pv/goldfish_rtc.h"
 #include "drivers/pv/memory_map.h"
 #include "drivers/pv/syscon.h"
-#include "drivers/pv/virtio/rng.h"
 
 namespace virtd::vmm {
 namespace {
@@ -123,11 +122,7 @@ Status Machine::add_virtio(const std::string& name,
 }
 
 Status Machine::add_devices(const VmmOptions& o) {
-    if (o.rng) {
-        auto rng = std::make_unique<pv::virtio::VirtioRng>(*guest_ram_);
-        int fd = rng->notify_fd();
-        if (Status s = add_virtio("virtio-rng", std::move(rng), fd); !s) return s;
-    }
+    if (Status s = add_virtio_devices(o); !s) return s;
     accel::Vm* vm = vm_.get();
     uart_ = std::make_shared<pv::Uart16550>(
         pv::IrqLine([vm](bool level) { vm->set_irq_line(pv::kUartIrq, level); }),
@@ -201,6 +196,29 @@ void Machine::finish(Ending ending) {
     }
     for (accel::Vcpu* v : vcpus_)
         v->kick();
+    std::lock_guard lock(pause_mu_);
+    pause_cv_.notify_all(); // paused vCPUs leave too
+}
+
+void Machine::pause() {
+    {
+        std::lock_guard lock(pause_mu_);
+        if (paused_) return;
+        paused_ = true;
+    }
+    for (accel::Vcpu* v : vcpus_)
+        v->kick();
+}
+
+void Machine::resume() {
+    std::lock_guard lock(pause_mu_);
+    paused_ = false;
+    pause_cv_.notify_all();
+}
+
+bool Machine::paused() const {
+    std::lock_guard lock(pause_mu_);
+    return paused_;
 }
 
 void Machine::handle_sbi(accel::Exit::Sbi& sbi) {
@@ -242,6 +260,10 @@ void Machine::handle_sbi(accel::Exit::Sbi& sbi) {
 
 void Machine::vcpu_loop(accel::Vcpu& vcpu) {
     while (!stopping_.load()) {
+        {
+            std::unique_lock lock(pause_mu_);
+            pause_cv_.wait(lock, [this] { return !paused_ || stopping_.load(); });
+        }
         accel::Exit& e = vcpu.run();
         switch (e.kind) {
         case accel::Exit::Kind::Mmio:

@@ -4,11 +4,14 @@
 // guest powers off, resets or fails.
 //
 // Thread safety: create() and run() on one thread; the vCPU threads and the console's reader
-// thread are the machine's own.
+// thread are the machine's own. pause(), resume(), end() and the device accessors may be
+// called from any thread (the monitor's).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -21,6 +24,7 @@
 #include "drivers/kvm/vmm/vmm_options.h"
 #include "drivers/pv/mmio_bus.h"
 #include "drivers/pv/uart16550.h"
+#include "drivers/pv/virtio/blk.h"
 #include "drivers/pv/virtio/guest_ram.h"
 #include "drivers/pv/virtio/mmio_transport.h"
 
@@ -46,10 +50,28 @@ public:
     // For tests: where the console of a pty machine is.
     const Console& console() const { return *console_; }
 
+    // Stops every vCPU (they wait, their state kept) until resume(). Devices keep finishing
+    // requests already started.
+    void pause();
+    void resume();
+    bool paused() const;
+    // Ends the run as if the guest had asked (reset, poweroff) or the user quit.
+    void end(Ending ending) { finish(ending); }
+
+    // The guest's disks, by name (vda, vdb, ...), for query-block.
+    struct Disk {
+        std::string name;
+        DiskSpec spec;
+        pv::virtio::VirtioBlk* device;
+    };
+    const std::vector<Disk>& disks() const { return disks_; }
+
 private:
     Machine() = default;
     Status load_images(const VmmOptions& options);
     Status add_devices(const VmmOptions& options);
+    // The virtio devices the options ask for, in slot order (virtio_devices.cc).
+    Status add_virtio_devices(const VmmOptions& options);
     // Puts a virtio device in the next free virtio-mmio slot: its transport on the bus, its
     // queue notifications on `notify_fd` (an ioeventfd), its interrupt on the slot's PLIC line.
     Status add_virtio(const std::string& name, std::unique_ptr<pv::virtio::VirtioDevice> device,
@@ -67,6 +89,7 @@ private:
     std::unique_ptr<accel::Vm> vm_;
     std::unique_ptr<pv::GuestRam> guest_ram_; // what virtio devices see of RAM
     std::vector<std::shared_ptr<pv::virtio::MmioTransport>> virtio_; // by slot
+    std::vector<Disk> disks_;
     std::vector<accel::Vcpu*> vcpus_;
     pv::MmioBus bus_;
     std::shared_ptr<pv::Uart16550> uart_;
@@ -74,6 +97,9 @@ private:
     std::mutex ending_mu_;
     Ending ending_ = Ending::Poweroff; // guarded by ending_mu_
     std::atomic<bool> stopping_{false};
+    mutable std::mutex pause_mu_;
+    std::condition_variable pause_cv_;
+    bool paused_ = false; // guarded by pause_mu_
 };
 
 } // namespace virtd::vmm

@@ -15,11 +15,20 @@ Error bad(std::string_view option, std::string_view problem) {
 
 std::string vmm_usage() {
     return "usage: virtd-vmm --kernel IMAGE [--initrd FILE] [--append CMDLINE] [--memory SIZE]\n"
-           "                 [--smp N] [--console stdio|pty|unix:PATH] [--rng]\n"
+           "                 [--smp N] [--console stdio|pty|unix:PATH] [--rng] [--balloon]\n"
+           "                 [--disk PATH[,format=raw][,readonly][,serial=S][,direct]]...\n"
+           "                 [--net tap=IFNAME[,mac=M] | "
+           "switch=SOCKET[,mac=M][,vlan=N|trunk=N,M]]...\n"
+           "                 [--channel NAME=unix:PATH]... [--hvc unix:PATH] [--monitor PATH]\n"
            "  --memory  guest RAM, e.g. 256M or 1G (default 256M)\n"
            "  --smp     number of vCPUs (default 1)\n"
            "  --console where the serial console goes (default stdio)\n"
-           "  --rng     a virtio-rng device fed from the host's getrandom\n";
+           "  --rng     a virtio-rng device fed from the host's getrandom\n"
+           "  --balloon a virtio-balloon device (target and stats through the monitor)\n"
+           "  --disk    a virtio-blk disk\n"
+           "  --net     a virtio-net NIC on a tap device or a port of a virtd-switch\n"
+           "  --channel a named virtio-console port; --hvc the console port's host socket\n"
+           "  --monitor the JSON-lines monitor socket (drivers/kvm/vmm/MONITOR.md)\n";
 }
 
 Result<uint64_t> parse_memory_size(const std::string& text) {
@@ -49,6 +58,111 @@ Result<uint64_t> parse_memory_size(const std::string& text) {
     return value << shift;
 }
 
+namespace {
+
+std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (;;) {
+        size_t end = text.find(sep, start);
+        out.push_back(text.substr(start, end - start));
+        if (end == std::string::npos) return out;
+        start = end + 1;
+    }
+}
+
+bool all_digits(const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+Result<uint16_t> parse_vlan(const std::string& text) {
+    unsigned n = 0;
+    auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || rest != text.data() + text.size() || n < 1 || n > 4094)
+        return bad("--net", fmt::format("'{}' is not a VLAN id from 1 to 4094", text));
+    return static_cast<uint16_t>(n);
+}
+
+Result<DiskSpec> parse_disk(const std::string& text) {
+    std::vector<std::string> items = split(text, ',');
+    DiskSpec d;
+    d.path = items[0];
+    if (d.path.empty()) return bad("--disk", "needs a path first");
+    for (size_t i = 1; i < items.size(); ++i) {
+        const std::string& it = items[i];
+        if (it == "readonly") {
+            d.read_only = true;
+        } else if (it == "direct") {
+            d.direct = true;
+        } else if (it.starts_with("format=")) {
+            d.format = it.substr(7);
+            if (d.format != "raw")
+                return bad("--disk", fmt::format("{}: format '{}' is not supported (raw is)",
+                                                 d.path, d.format));
+        } else if (it.starts_with("serial=")) {
+            d.serial = it.substr(7);
+            if (d.serial.size() > 20)
+                return bad("--disk", fmt::format("{}: serial '{}' is longer than 20 bytes", d.path,
+                                                 d.serial));
+        } else {
+            return bad("--disk", fmt::format("{}: unknown setting '{}'", d.path, it));
+        }
+    }
+    return d;
+}
+
+Result<NetSpec> parse_net(const std::string& text) {
+    std::vector<std::string> items = split(text, ',');
+    NetSpec n;
+    bool have_mac = false, have_vlan = false;
+    for (size_t i = 0; i < items.size(); ++i) {
+        const std::string& it = items[i];
+        if (i == 0 && it.starts_with("tap=") && it.size() > 4) {
+            n.kind = NetSpec::Kind::Tap;
+            n.target = it.substr(4);
+        } else if (i == 0 && it.starts_with("switch=") && it.size() > 7) {
+            n.kind = NetSpec::Kind::Switch;
+            n.target = it.substr(7);
+        } else if (i == 0) {
+            return bad("--net",
+                       fmt::format("'{}' does not start with tap=IFNAME or switch=SOCKET", text));
+        } else if (it.starts_with("mac=")) {
+            Result<MacAddress> mac = MacAddress::parse(it.substr(4));
+            if (!mac) return bad("--net", mac.error().message());
+            if (mac->is_multicast())
+                return bad("--net", fmt::format("{} is a multicast address", it.substr(4)));
+            n.mac = *mac;
+            have_mac = true;
+        } else if (it.starts_with("vlan=") || it.starts_with("trunk=")) {
+            if (n.kind != NetSpec::Kind::Switch)
+                return bad("--net", "VLANs are set on switch ports (switch=SOCKET)");
+            if (have_vlan) return bad("--net", "give either vlan=N or trunk=N,M once");
+            have_vlan = true;
+            if (it.starts_with("vlan=")) {
+                Result<uint16_t> v = parse_vlan(it.substr(5));
+                if (!v) return v.error();
+                n.vlan = *v;
+                continue;
+            }
+            // trunk=N,M,...: the ids after trunk= are the items that are bare numbers.
+            std::vector<std::string> ids{it.substr(6)};
+            while (i + 1 < items.size() && all_digits(items[i + 1]))
+                ids.push_back(items[++i]);
+            for (const std::string& id : ids) {
+                Result<uint16_t> v = parse_vlan(id);
+                if (!v) return v.error();
+                n.trunk.push_back(*v);
+            }
+        } else {
+            return bad("--net", fmt::format("unknown setting '{}' in '{}'", it, text));
+        }
+    }
+    if (!have_mac) n.mac = MacAddress::generate();
+    return n;
+}
+
+} // namespace
+
 Result<VmmOptions> parse_vmm_options(const std::vector<std::string>& args) {
     VmmOptions o;
     bool have_memory = false;
@@ -60,6 +174,40 @@ Result<VmmOptions> parse_vmm_options(const std::vector<std::string>& args) {
         };
         if (a == "--rng") {
             o.rng = true;
+        } else if (a == "--balloon") {
+            o.balloon = true;
+        } else if (a == "--disk" || a == "--net" || a == "--channel" || a == "--hvc" ||
+                   a == "--monitor") {
+            Result<std::string> v = value();
+            if (!v) return v.error();
+            if (a == "--disk") {
+                Result<DiskSpec> d = parse_disk(*v);
+                if (!d) return d.error();
+                o.disks.push_back(std::move(*d));
+            } else if (a == "--net") {
+                Result<NetSpec> n = parse_net(*v);
+                if (!n) return n.error();
+                for (const NetSpec& other : o.nets)
+                    if (other.mac == n->mac)
+                        return bad("--net", fmt::format("MAC {} is used twice", n->mac.format()));
+                o.nets.push_back(std::move(*n));
+            } else if (a == "--channel") {
+                size_t eq = v->find('=');
+                if (eq == 0 || eq == std::string::npos || !v->substr(eq + 1).starts_with("unix:") ||
+                    v->size() <= eq + 6)
+                    return bad("--channel", fmt::format("'{}' is not NAME=unix:PATH", *v));
+                ChannelSpec c{v->substr(0, eq), v->substr(eq + 6)};
+                for (const ChannelSpec& other : o.channels)
+                    if (other.name == c.name)
+                        return bad("--channel", fmt::format("channel '{}' is given twice", c.name));
+                o.channels.push_back(std::move(c));
+            } else if (a == "--hvc") {
+                if (!v->starts_with("unix:") || v->size() <= 5)
+                    return bad("--hvc", fmt::format("'{}' is not unix:PATH", *v));
+                o.hvc = v->substr(5);
+            } else {
+                o.monitor = *v;
+            }
         } else if (a == "--kernel" || a == "--initrd" || a == "--append" || a == "--memory" ||
                    a == "--smp" || a == "--console") {
             Result<std::string> v = value();

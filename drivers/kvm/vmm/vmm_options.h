@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/mac.h"
 
 namespace virtd::vmm {
 
@@ -14,6 +15,30 @@ namespace virtd::vmm {
 struct ConsoleSpec {
     enum class Kind { Stdio, Pty, Unix } kind = Kind::Stdio;
     std::string path; // Unix: the socket path
+};
+
+// --disk PATH[,format=raw][,readonly][,serial=S][,direct]
+struct DiskSpec {
+    std::string path;
+    std::string format = "raw";
+    bool read_only = false;
+    bool direct = false; // O_DIRECT: bypass the host page cache
+    std::string serial;  // at most 20 bytes (what GET_ID carries)
+};
+
+// --net tap=IFNAME[,mac=M] | switch=SOCKET[,mac=M][,vlan=N|trunk=N,M,...]
+struct NetSpec {
+    enum class Kind { Tap, Switch } kind = Kind::Tap;
+    std::string target;          // the tap's name or the switch's socket
+    MacAddress mac;              // generated when not given
+    uint16_t vlan = 1;           // switch access port: its VLAN
+    std::vector<uint16_t> trunk; // switch trunk port: its VLANs (then `vlan` is unused)
+};
+
+// --channel NAME=unix:PATH: a named virtio-console port with a unix socket on the host.
+struct ChannelSpec {
+    std::string name;
+    std::string path;
 };
 
 struct VmmOptions {
@@ -24,6 +49,12 @@ struct VmmOptions {
     uint32_t smp = 1;
     ConsoleSpec console;
     bool rng = false; // a virtio-rng device
+    bool balloon = false;
+    std::vector<DiskSpec> disks;
+    std::vector<NetSpec> nets;
+    std::vector<ChannelSpec> channels;
+    std::string hvc;     // --hvc unix:PATH: the virtio console port's host socket
+    std::string monitor; // --monitor PATH: the JSON-lines monitor socket
 };
 
 // The largest guest virtd-vmm accepts: RAM sits at 0x8000_0000, below the 64-bit hole.

@@ -47,6 +47,64 @@ TEST(VmmOptions, ErrorsNameTheOptionAndTheProblem) {
     EXPECT_THAT(error_of({"--kernel", "I", "--bogus"}), HasSubstr("--bogus: unknown option"));
 }
 
+TEST(VmmOptions, DevicesAreParsed) {
+    Result<VmmOptions> o = parse_vmm_options({"--kernel",  "I",
+                                              "--rng",     "--balloon",
+                                              "--disk",    "/d.img,readonly,serial=S1",
+                                              "--disk",    "/e.img,format=raw,direct",
+                                              "--net",     "tap=vnet0,mac=52:54:00:00:00:01",
+                                              "--net",     "switch=/s.sock,trunk=10,20,30",
+                                              "--net",     "switch=/s.sock,vlan=7",
+                                              "--channel", "org.virtd.agent=unix:/a.sock",
+                                              "--hvc",     "unix:/h.sock",
+                                              "--monitor", "/m.sock"});
+    ASSERT_TRUE(o) << o.error().message();
+    EXPECT_TRUE(o->rng);
+    EXPECT_TRUE(o->balloon);
+    ASSERT_EQ(o->disks.size(), 2u);
+    EXPECT_EQ(o->disks[0].path, "/d.img");
+    EXPECT_TRUE(o->disks[0].read_only);
+    EXPECT_EQ(o->disks[0].serial, "S1");
+    EXPECT_TRUE(o->disks[1].direct);
+    ASSERT_EQ(o->nets.size(), 3u);
+    EXPECT_EQ(o->nets[0].kind, NetSpec::Kind::Tap);
+    EXPECT_EQ(o->nets[0].target, "vnet0");
+    EXPECT_EQ(o->nets[0].mac.format(), "52:54:00:00:00:01");
+    EXPECT_EQ(o->nets[1].kind, NetSpec::Kind::Switch);
+    EXPECT_EQ(o->nets[1].trunk, (std::vector<uint16_t>{10, 20, 30}));
+    EXPECT_EQ(o->nets[2].vlan, 7);
+    EXPECT_TRUE(o->nets[2].trunk.empty());
+    EXPECT_FALSE(o->nets[1].mac == o->nets[2].mac); // generated, distinct
+    ASSERT_EQ(o->channels.size(), 1u);
+    EXPECT_EQ(o->channels[0].name, "org.virtd.agent");
+    EXPECT_EQ(o->channels[0].path, "/a.sock");
+    EXPECT_EQ(o->hvc, "/h.sock");
+    EXPECT_EQ(o->monitor, "/m.sock");
+}
+
+TEST(VmmOptions, BadDevicesAreRefusedClearly) {
+    auto error_of = [](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--kernel", "I"});
+        Result<VmmOptions> o = parse_vmm_options(args);
+        return o ? std::string("no error") : o.error().message();
+    };
+    EXPECT_THAT(error_of({"--disk", "/d,format=qcow3"}), HasSubstr("format 'qcow3'"));
+    EXPECT_THAT(error_of({"--disk", "/d,serial=123456789012345678901"}),
+                HasSubstr("longer than 20"));
+    EXPECT_THAT(error_of({"--disk", "/d,bogus"}), HasSubstr("unknown setting 'bogus'"));
+    EXPECT_THAT(error_of({"--net", "user"}), HasSubstr("tap=IFNAME or switch=SOCKET"));
+    EXPECT_THAT(error_of({"--net", "switch=/s,vlan=4095"}), HasSubstr("VLAN id from 1 to 4094"));
+    EXPECT_THAT(error_of({"--net", "tap=t0,vlan=5"}), HasSubstr("switch ports"));
+    EXPECT_THAT(error_of({"--net", "tap=t0,mac=01:00:00:00:00:01"}), HasSubstr("multicast"));
+    EXPECT_THAT(error_of({"--net", "tap=t0,mac=52:54:00:00:00:01", "--net",
+                          "tap=t1,mac=52:54:00:00:00:01"}),
+                HasSubstr("used twice"));
+    EXPECT_THAT(error_of({"--channel", "agent"}), HasSubstr("NAME=unix:PATH"));
+    EXPECT_THAT(error_of({"--channel", "a=unix:/x", "--channel", "a=unix:/y"}),
+                HasSubstr("given twice"));
+    EXPECT_THAT(error_of({"--hvc", "/x"}), HasSubstr("unix:PATH"));
+}
+
 TEST(VmmOptions, MemorySizesUseBinarySuffixes) {
     EXPECT_EQ(*parse_memory_size("1G"), 1ull << 30);
     EXPECT_EQ(*parse_memory_size("65536K"), 64ull << 20);

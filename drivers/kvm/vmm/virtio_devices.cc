@@ -1,0 +1,35 @@
+// Machine::add_virtio_devices: the virtio devices virtd-vmm's options ask for, each opened and
+// checked before the guest starts, in a fixed slot order (disks, NICs, console, rng, balloon)
+// so a guest sees the same device names on every boot.
+#include <fmt/format.h>
+
+#include "drivers/kvm/vmm/machine.h"
+#include "drivers/pv/virtio/rng.h"
+#include "storage/block/block_backend.h"
+
+namespace virtd::vmm {
+
+Status Machine::add_virtio_devices(const VmmOptions& o) {
+    for (const DiskSpec& d : o.disks) {
+        storage::BlockOpenOptions open;
+        open.read_only = d.read_only;
+        open.direct = d.direct;
+        Result<std::unique_ptr<storage::BlockBackend>> backend =
+            storage::open_block_backend(d.path, d.format, open);
+        if (!backend) return backend.error().with_context(fmt::format("--disk '{}'", d.path));
+        std::string name = fmt::format("vd{}", static_cast<char>('a' + disks_.size()));
+        auto blk =
+            std::make_unique<pv::virtio::VirtioBlk>(*guest_ram_, std::move(*backend), d.serial);
+        disks_.push_back({name, d, blk.get()});
+        int fd = blk->notify_fd();
+        if (Status s = add_virtio("virtio-blk " + name, std::move(blk), fd); !s) return s;
+    }
+    if (o.rng) {
+        auto rng = std::make_unique<pv::virtio::VirtioRng>(*guest_ram_);
+        int fd = rng->notify_fd();
+        if (Status s = add_virtio("virtio-rng", std::move(rng), fd); !s) return s;
+    }
+    return {};
+}
+
+} // namespace virtd::vmm
