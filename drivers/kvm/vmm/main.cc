@@ -1,6 +1,7 @@
 // virtd-vmm: one guest, one process. Builds the machine from the command line, runs it, and
 // exits with how the guest ended: 0 power off, 2 reset, 3 guest failure, 4 the user quit
 // (Ctrl-A x), 1 an error before the guest could run (printed, naming the file or option).
+// With --monitor, the JSON-lines monitor (MONITOR.md) controls it while it runs.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "drivers/kvm/vmm/machine.h"
+#include "drivers/kvm/vmm/monitor_commands.h"
 #include "drivers/kvm/vmm/vmm_options.h"
 
 int main(int argc, char** argv) {
@@ -27,5 +29,24 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "virtd-vmm: {}\n", machine.error().message());
         return 1;
     }
-    return static_cast<int>((*machine)->run());
+    std::unique_ptr<Monitor> monitor;
+    if (!options->monitor.empty()) {
+        virtd::Result<std::unique_ptr<Monitor>> m = Monitor::listen(options->monitor);
+        if (!m) {
+            fmt::print(stderr, "virtd-vmm: --monitor: {}\n", m.error().message());
+            return 1;
+        }
+        monitor = std::move(*m);
+        add_machine_commands(*monitor, **machine);
+        if (virtd::Status s = monitor->start(); !s) {
+            fmt::print(stderr, "virtd-vmm: --monitor: {}\n", s.error().message());
+            return 1;
+        }
+    }
+    Ending ending = (*machine)->run();
+    if (monitor) {
+        monitor->emit("SHUTDOWN", {{"reason", ending_reason(ending)}});
+        monitor->close();
+    }
+    return static_cast<int>(ending);
 }

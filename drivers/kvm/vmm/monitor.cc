@@ -218,6 +218,13 @@ Status Monitor::start() {
     return {};
 }
 
+void Monitor::close() {
+    if (!thread_.joinable()) return;
+    // Posted after the events, so they are broadcast before the loop stops.
+    loop_.post([this] { loop_.stop(); });
+    thread_.join();
+}
+
 void Monitor::emit(const std::string& event, const Json& data) {
     auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count();

@@ -73,6 +73,8 @@ public:
     // Sends an event to every connected client. Never blocks on a client. Events from one thread
     // arrive in the order emitted.
     void emit(const std::string& event, const Json& data = Json::object());
+    // Sends what was emitted so far, then stops serving (the VMM's last words at exit).
+    void close();
 
     const std::string& path() const { return path_; }
 
