@@ -11,7 +11,8 @@
 
 namespace virtd::pv::virtio::testing {
 
-// Guest RAM backed by a vector, at guest-physical `base`; records what devices dirty.
+// Guest RAM backed by a vector, at guest-physical `base`; records what devices dirty and what
+// they give back (discard zeroes the range, as the host's MADV_REMOVE would).
 class TestRam : public GuestRam {
 public:
     explicit TestRam(uint64_t size, uint64_t base = 0x80000000)
@@ -24,6 +25,13 @@ public:
     void mark_dirty(uint64_t gpa, uint64_t len) override {
         for (uint64_t p = gpa >> 12; p <= (gpa + len - 1) >> 12; ++p)
             dirty_pages.insert(p);
+    }
+    bool discard(uint64_t gpa, uint64_t len) override {
+        uint8_t* p = host(gpa, len);
+        if (p == nullptr) return false;
+        std::memset(p, 0, len);
+        discards.emplace_back(gpa, len);
+        return true;
     }
     template <typename T>
     T get(uint64_t gpa) {
@@ -39,6 +47,7 @@ public:
     std::vector<uint8_t> mem;
     const uint64_t base;
     std::set<uint64_t> dirty_pages;
+    std::vector<std::pair<uint64_t, uint64_t>> discards; // {gpa, len}, in call order
 };
 
 // One queue's rings at fixed places in TestRam, filled the way a driver fills them.
@@ -71,7 +80,7 @@ public:
     // Makes descriptor `head` available.
     void publish(uint16_t head) {
         uint16_t idx = ram.get<uint16_t>(config.avail + 2);
-        ram.put<uint16_t>(config.avail + 4 + 2 * (idx % size), head);
+        ram.put<uint16_t>(config.avail + 4 + 2ull * (idx % size), head);
         ram.put<uint16_t>(config.avail + 2, static_cast<uint16_t>(idx + 1));
     }
     // Builds a chain from free descriptors (allocated in order) and publishes it.
