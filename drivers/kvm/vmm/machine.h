@@ -24,6 +24,7 @@
 #include "drivers/kvm/vmm/vmm_options.h"
 #include "drivers/pv/mmio_bus.h"
 #include "drivers/pv/uart16550.h"
+#include "drivers/pv/virtio/balloon.h"
 #include "drivers/pv/virtio/blk.h"
 #include "drivers/pv/virtio/guest_ram.h"
 #include "drivers/pv/virtio/mmio_transport.h"
@@ -65,6 +66,9 @@ public:
         pv::virtio::VirtioBlk* device;
     };
     const std::vector<Disk>& disks() const { return disks_; }
+    // The balloon, or nullptr without --balloon.
+    pv::virtio::VirtioBalloon* balloon() const { return balloon_; }
+    uint64_t ram_size() const { return ram_size_; }
 
 private:
     Machine() = default;
@@ -90,6 +94,7 @@ private:
     std::unique_ptr<pv::GuestRam> guest_ram_; // what virtio devices see of RAM
     std::vector<std::shared_ptr<pv::virtio::MmioTransport>> virtio_; // by slot
     std::vector<Disk> disks_;
+    pv::virtio::VirtioBalloon* balloon_ = nullptr; // owned by its transport
     std::vector<accel::Vcpu*> vcpus_;
     pv::MmioBus bus_;
     std::shared_ptr<pv::Uart16550> uart_;

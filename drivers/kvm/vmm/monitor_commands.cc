@@ -28,6 +28,42 @@ Json block_of(const Machine::Disk& d) {
                   {"failed_operations", c.errors}}}};
 }
 
+void put_stat(Json& out, const char* name, const std::optional<uint64_t>& v) {
+    if (v) out[name] = *v;
+}
+
+// QEMU's convention: sizes are the guest's memory, not the balloon's.
+Json balloon_of(const Machine& m, pv::virtio::VirtioBalloon& b) {
+    pv::virtio::BalloonStats st = b.stats();
+    Json stats = Json::object();
+    put_stat(stats, "stat-swap-in", st.swap_in);
+    put_stat(stats, "stat-swap-out", st.swap_out);
+    put_stat(stats, "stat-major-faults", st.major_faults);
+    put_stat(stats, "stat-minor-faults", st.minor_faults);
+    put_stat(stats, "stat-free-memory", st.free_memory);
+    put_stat(stats, "stat-total-memory", st.total_memory);
+    put_stat(stats, "stat-available-memory", st.available_memory);
+    put_stat(stats, "stat-disk-caches", st.disk_caches);
+    put_stat(stats, "stat-htlb-pgalloc", st.hugetlb_allocations);
+    put_stat(stats, "stat-htlb-pgfail", st.hugetlb_failures);
+    int64_t updated = 0;
+    if (st.updated)
+        updated = std::chrono::duration_cast<std::chrono::seconds>(st.updated->time_since_epoch())
+                      .count();
+    return Json{{"actual", m.ram_size() - b.actual()},
+                {"target", m.ram_size() - b.target()},
+                {"balloon", b.actual()},
+                {"last-update", updated},
+                {"stats", stats}};
+}
+
+Result<pv::virtio::VirtioBalloon*> need_balloon(const Machine& m) {
+    if (m.balloon() == nullptr)
+        return make_error(ErrorCode::NoDevice, ErrorDomain::None,
+                          "this guest has no balloon (start virtd-vmm with --balloon)");
+    return m.balloon();
+}
+
 } // namespace
 
 const char* ending_reason(Ending ending) {
@@ -67,6 +103,25 @@ void add_machine_commands(Monitor& mon, Machine& m) {
     mon.add_command("quit", [&m](const Json&) -> Result<Json> {
         m.end(Ending::Quit);
         return Json::object();
+    });
+    mon.add_command("balloon", [&m](const Json& args) -> Result<Json> {
+        Result<pv::virtio::VirtioBalloon*> b = need_balloon(m);
+        if (!b) return b.error();
+        if (!args.contains("value") || !args["value"].is_number_unsigned())
+            return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
+                              "balloon: 'value' (the guest's memory size in bytes) is required");
+        uint64_t value = args["value"].get<uint64_t>();
+        if (value == 0 || value > m.ram_size())
+            return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
+                              "balloon: {} bytes is outside 1..{} (the guest's RAM)", value,
+                              m.ram_size());
+        if (Status s = (*b)->set_target(m.ram_size() - value); !s) return s.error();
+        return Json::object();
+    });
+    mon.add_command("query-balloon", [&m](const Json&) -> Result<Json> {
+        Result<pv::virtio::VirtioBalloon*> b = need_balloon(m);
+        if (!b) return b.error();
+        return balloon_of(m, **b);
     });
     mon.add_command("query-block", [&m](const Json&) -> Result<Json> {
         Json out = Json::array();

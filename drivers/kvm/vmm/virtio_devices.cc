@@ -8,6 +8,11 @@
 #include "storage/block/block_backend.h"
 
 namespace virtd::vmm {
+namespace {
+
+constexpr unsigned kBalloonStatsSeconds = 2;
+
+} // namespace
 
 Status Machine::add_virtio_devices(const VmmOptions& o) {
     for (const DiskSpec& d : o.disks) {
@@ -28,6 +33,14 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
         auto rng = std::make_unique<pv::virtio::VirtioRng>(*guest_ram_);
         int fd = rng->notify_fd();
         if (Status s = add_virtio("virtio-rng", std::move(rng), fd); !s) return s;
+    }
+    if (o.balloon) {
+        auto balloon = std::make_unique<pv::virtio::VirtioBalloon>(*guest_ram_, o.memory);
+        balloon_ = balloon.get();
+        // Fresh figures for query-balloon without asking the guest on every query.
+        if (Status s = balloon->set_stats_period(kBalloonStatsSeconds); !s) return s;
+        int fd = balloon->notify_fd();
+        if (Status s = add_virtio("virtio-balloon", std::move(balloon), fd); !s) return s;
     }
     return {};
 }
