@@ -287,7 +287,7 @@ TEST_F(VirtioConsoleTest, HostClientConnectAndDisconnectSendPortOpen) {
     client.reset();
     EXPECT_EQ(ctrl(1), (std::vector<Ctrl>{{1, kPortOpen, 0, ""}}));
     EXPECT_FALSE(dev->host_connected(1));
-    // Connected before PORT_READY: PORT_READY's answer says so.
+    // A new client after the first left is announced as well.
     client = connect_to(path("agent.sock"));
     ASSERT_TRUE(eventually([&] { return dev->host_connected(1); }));
     EXPECT_EQ(ctrl(1), (std::vector<Ctrl>{{1, kPortOpen, 1, ""}}));
