@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "drivers/kvm/vmm/machine.h"
+#include "drivers/pv/virtio/console.h"
 #include "drivers/pv/virtio/rng.h"
 #include "storage/block/block_backend.h"
 
@@ -28,6 +29,17 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
         disks_.push_back({name, d, blk.get()});
         int fd = blk->notify_fd();
         if (Status s = add_virtio("virtio-blk " + name, std::move(blk), fd); !s) return s;
+    }
+    if (!o.hvc.empty() || !o.channels.empty()) {
+        // Port 0 is the console (an hvc in the guest); the channels follow in order.
+        std::vector<pv::virtio::ConsolePortSpec> ports{{"", o.hvc}};
+        for (const ChannelSpec& c : o.channels)
+            ports.push_back({c.name, c.path});
+        Result<std::unique_ptr<pv::virtio::VirtioConsole>> console =
+            pv::virtio::VirtioConsole::create(*guest_ram_, std::move(ports));
+        if (!console) return console.error();
+        int fd = (*console)->notify_fd();
+        if (Status s = add_virtio("virtio-console", std::move(*console), fd); !s) return s;
     }
     if (o.rng) {
         auto rng = std::make_unique<pv::virtio::VirtioRng>(*guest_ram_);
