@@ -28,6 +28,7 @@
 #include "drivers/pv/virtio/blk.h"
 #include "drivers/pv/virtio/guest_ram.h"
 #include "drivers/pv/virtio/mmio_transport.h"
+#include "drivers/pv/virtio/net.h"
 
 namespace virtd::vmm {
 
@@ -66,6 +67,13 @@ public:
         pv::virtio::VirtioBlk* device;
     };
     const std::vector<Disk>& disks() const { return disks_; }
+    // The guest's NICs (net0, net1, ...), for query-net and set_link.
+    struct Nic {
+        std::string name;
+        NetSpec spec;
+        pv::virtio::VirtioNet* device;
+    };
+    const std::vector<Nic>& nics() const { return nics_; }
     // The balloon, or nullptr without --balloon.
     pv::virtio::VirtioBalloon* balloon() const { return balloon_; }
     uint64_t ram_size() const { return ram_size_; }
@@ -94,6 +102,7 @@ private:
     std::unique_ptr<pv::GuestRam> guest_ram_; // what virtio devices see of RAM
     std::vector<std::shared_ptr<pv::virtio::MmioTransport>> virtio_; // by slot
     std::vector<Disk> disks_;
+    std::vector<Nic> nics_;
     pv::virtio::VirtioBalloon* balloon_ = nullptr; // owned by its transport
     std::vector<accel::Vcpu*> vcpus_;
     pv::MmioBus bus_;

@@ -28,6 +28,20 @@ Json block_of(const Machine::Disk& d) {
                   {"failed_operations", c.errors}}}};
 }
 
+Json nic_of(const Machine::Nic& n) {
+    pv::virtio::NetCounters c = n.device->counters();
+    return Json{{"name", n.name},
+                {"mac", n.spec.mac.format()},
+                {"backend", n.device->describe()},
+                {"link", n.device->link_up()},
+                {"rx_packets", c.rx_packets},
+                {"rx_bytes", c.rx_bytes},
+                {"rx_dropped", c.rx_dropped},
+                {"tx_packets", c.tx_packets},
+                {"tx_bytes", c.tx_bytes},
+                {"tx_dropped", c.tx_dropped}};
+}
+
 void put_stat(Json& out, const char* name, const std::optional<uint64_t>& v) {
     if (v) out[name] = *v;
 }
@@ -122,6 +136,27 @@ void add_machine_commands(Monitor& mon, Machine& m) {
         Result<pv::virtio::VirtioBalloon*> b = need_balloon(m);
         if (!b) return b.error();
         return balloon_of(m, **b);
+    });
+    mon.add_command("query-net", [&m](const Json&) -> Result<Json> {
+        Json out = Json::array();
+        for (const Machine::Nic& n : m.nics())
+            out.push_back(nic_of(n));
+        return out;
+    });
+    mon.add_command("set_link", [&m](const Json& args) -> Result<Json> {
+        if (!args.contains("name") || !args["name"].is_string() || !args.contains("up") ||
+            !args["up"].is_boolean())
+            return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
+                              "set_link: 'name' (a string) and 'up' (a boolean) are required");
+        for (const Machine::Nic& n : m.nics()) {
+            if (n.name == args["name"].get<std::string>() ||
+                n.spec.mac.format() == args["name"].get<std::string>()) {
+                n.device->set_link(args["up"].get<bool>());
+                return Json::object();
+            }
+        }
+        return make_error(ErrorCode::NoDevice, ErrorDomain::None, "set_link: no NIC '{}'",
+                          args["name"].get<std::string>());
     });
     mon.add_command("query-block", [&m](const Json&) -> Result<Json> {
         Json out = Json::array();

@@ -6,6 +6,8 @@
 #include "drivers/kvm/vmm/machine.h"
 #include "drivers/pv/virtio/console.h"
 #include "drivers/pv/virtio/rng.h"
+#include "network/switch_port.h"
+#include "network/tap.h"
 #include "storage/block/block_backend.h"
 
 namespace virtd::vmm {
@@ -29,6 +31,20 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
         disks_.push_back({name, d, blk.get()});
         int fd = blk->notify_fd();
         if (Status s = add_virtio("virtio-blk " + name, std::move(blk), fd); !s) return s;
+    }
+    for (const NetSpec& n : o.nets) {
+        Result<std::unique_ptr<network::NetBackend>> backend =
+            n.kind == NetSpec::Kind::Tap
+                ? network::open_tap(n.target)
+                : network::connect_switch(n.target, n.mac,
+                                          n.trunk.empty() ? network::VlanMode::access(n.vlan)
+                                                          : network::VlanMode::trunk_of(n.trunk));
+        if (!backend) return backend.error().with_context(fmt::format("--net '{}'", n.target));
+        std::string name = fmt::format("net{}", nics_.size());
+        auto nic = std::make_unique<pv::virtio::VirtioNet>(*guest_ram_, std::move(*backend), n.mac);
+        nics_.push_back({name, n, nic.get()});
+        int fd = nic->notify_fd();
+        if (Status s = add_virtio("virtio-net " + name, std::move(nic), fd); !s) return s;
     }
     if (!o.hvc.empty() || !o.channels.empty()) {
         // Port 0 is the console (an hvc in the guest); the channels follow in order.
