@@ -3,10 +3,9 @@
 
 disk: `dd` of 256 MiB with oflag=direct then iflag=direct on a virtio-blk disk backed by the
       same 512 MiB raw host file (fresh for every run); the guest's `time` says how long.
-net:  two guests, one sending 64 MiB of zeros over TCP to the other with busybox nc
-      (`dd | nc`); virtd-vmm guests meet on a virtd-switch, QEMU guests on `-netdev socket`
-      (listen/connect over loopback). The sender's clock times it; the receiver confirms the
-      byte count.
+net:  two guests, one fetching 64 MiB of zeros over TCP (HTTP, busybox wget) from the
+      other's busybox httpd; virtd-vmm guests meet on a virtd-switch, QEMU guests on
+      `-netdev socket` (listen/connect over loopback). The fetching guest's clock times it.
 Runs alternate between the engines; medians are printed with the ratio. Figures are printed,
 never asserted.
 """
@@ -96,8 +95,8 @@ def disk_run(engine, a, tmp):
 
 def net_run(engine, a, tmp, port):
     macs = ["52:54:00:00:0b:01", "52:54:00:00:0b:02"]
-    rx_append = "addr=10.0.0.1/24 nclisten=5001"
-    tx_append = f"addr=10.0.0.2/24 ncsend=10.0.0.1:5001:{MIB}"
+    rx_append = f"addr=10.0.0.1/24 serve={MIB}"  # the server: its data goes out
+    tx_append = "addr=10.0.0.2/24 fetch=10.0.0.1"
     switch = None
     if engine == "qemu":
         rx = qemu_cmd(a, rx_append, "-netdev", f"socket,id=n0,listen=127.0.0.1:{port}",
@@ -115,14 +114,13 @@ def net_run(engine, a, tmp, port):
     receiver = Guest(rx, os.path.join(tmp, engine + "-rx.log"))
     sender = None
     try:
-        receiver.wait_for(r"NC-LISTENING", 120)
+        receiver.wait_for(r"HTTP-SERVING", 120)
         time.sleep(0.5)  # QEMU's connect side needs the listener's socket
         sender = Guest(tx, os.path.join(tmp, engine + "-tx.log"))
-        m = sender.wait_for(r"NC-SENT mib=\d+ start=([\d.]+) end=([\d.]+)", 300)
-        got = receiver.wait_for(r"NC-RECEIVED bytes=(\d+)", 60)
-        if int(got.group(1)) != MIB << 20:
-            raise RuntimeError(f"{engine}: received {got.group(1)} bytes, not {MIB} MiB")
-        return {"net tcp": MIB / (float(m.group(2)) - float(m.group(1)))}
+        m = sender.wait_for(r"HTTP-FETCHED bytes=(\d+) start=([\d.]+) end=([\d.]+)", 300)
+        if int(m.group(1)) != MIB << 20:
+            raise RuntimeError(f"{engine}: fetched {m.group(1)} bytes, not {MIB} MiB")
+        return {"net tcp": MIB / (float(m.group(3)) - float(m.group(2)))}
     finally:
         for g in (sender, receiver):
             if g:
@@ -136,7 +134,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--guest", default=os.environ.get("VIRTD_GUEST_DIR", DEFAULT_GUEST))
     ap.add_argument("--vmm", default=os.path.join(BUILD, "drivers", "kvm", "vmm", "virtd-vmm"))
-    ap.add_argument("--switch", default=os.path.join(BUILD, "network", "switch", "virtd-switch"))
+    ap.add_argument("--switch", default=os.path.join(BUILD, "network", "virtd-switch"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", choices=["disk", "net"])
     a = ap.parse_args()
