@@ -218,7 +218,7 @@ bool VirtioBlk::start(VirtqChain&& chain) {
 
     storage::BlockRequest req;
     auto submit = [this, r](storage::BlockRequest&& q) {
-        backend_->submit(std::move(q), [this, r](Status s) {
+        backend_->submit(std::move(q), [this, r](const Status& s) {
             if (!s) {
                 uint8_t code = s.error().code() == ErrorCode::NoSupport ? kUnsupp : kIoErr;
                 r->result.store(code);

@@ -26,7 +26,7 @@ struct Desc {
 
 // The guest changes the rings under us: every field is read once, with one load.
 Desc load_desc(const uint8_t* p) {
-    Desc d;
+    Desc d{};
     std::memcpy(&d, p, sizeof d);
     return d;
 }
@@ -135,7 +135,7 @@ Result<std::optional<VirtqChain>> Virtqueue::pop() {
     uint16_t pending = static_cast<uint16_t>(avail_idx - last_avail_);
     if (pending == 0) return std::optional<VirtqChain>();
     if (pending > size_) return bad("available index ran more than a queue ahead", avail_idx);
-    uint16_t head = load16(avail_ + 4 + 2u * (last_avail_ & (size_ - 1)));
+    uint16_t head = load16(avail_ + 4 + size_t{2} * (last_avail_ & (size_ - 1)));
     if (head >= size_) return bad("available ring names a descriptor past the table", head);
     ++last_avail_;
 
@@ -162,8 +162,8 @@ Result<std::optional<VirtqChain>> Virtqueue::pop() {
         return bad("chain holds more than 4 GiB", head);
     if (event_idx_ && !notifications_off_) {
         // Keep avail_event current so the driver notifies only past what we have seen.
-        store16(used_ + 4 + 8u * size_, last_avail_);
-        ram_.mark_dirty(used_gpa_ + 4 + 8u * size_, 2);
+        store16(used_ + 4 + size_t{8} * size_, last_avail_);
+        ram_.mark_dirty(used_gpa_ + 4 + size_t{8} * size_, 2);
     }
     return std::optional<VirtqChain>(std::move(chain));
 }
@@ -172,14 +172,14 @@ Status Virtqueue::push(uint16_t head, uint32_t written) {
     if (size_ == 0) return bad("push on a disabled queue", head);
     if (head >= size_) return bad("push of a descriptor past the table", head);
     uint32_t slot = used_idx_ & (size_ - 1);
-    uint8_t* entry = used_ + 4 + 8u * slot;
+    uint8_t* entry = used_ + 4 + size_t{8} * slot;
     uint32_t id = head;
     std::memcpy(entry, &id, 4);
     std::memcpy(entry + 4, &written, 4);
     ++used_idx_;
     // Release: the entry (and the data in the buffers) is visible before the new index.
     __atomic_store_n(reinterpret_cast<uint16_t*>(used_ + 2), used_idx_, __ATOMIC_RELEASE);
-    ram_.mark_dirty(used_gpa_ + 4 + 8u * slot, 8);
+    ram_.mark_dirty(used_gpa_ + 4 + size_t{8} * slot, 8);
     ram_.mark_dirty(used_gpa_ + 2, 2);
     return {};
 }
@@ -201,7 +201,7 @@ bool Virtqueue::needs_interrupt() {
     uint16_t old = signalled_used_;
     signalled_used_ = used_idx_;
     if (!event_idx_) return !(load16(avail_) & kAvailNoInterrupt);
-    uint16_t event = load16(avail_ + 4 + 2u * size_);
+    uint16_t event = load16(avail_ + 4 + size_t{2} * size_);
     return static_cast<uint16_t>(used_idx_ - event - 1) < static_cast<uint16_t>(used_idx_ - old);
 }
 
@@ -209,8 +209,8 @@ bool Virtqueue::enable_notifications() {
     if (size_ == 0) return false;
     notifications_off_ = false;
     if (event_idx_) {
-        store16(used_ + 4 + 8u * size_, last_avail_);
-        ram_.mark_dirty(used_gpa_ + 4 + 8u * size_, 2);
+        store16(used_ + 4 + size_t{8} * size_, last_avail_);
+        ram_.mark_dirty(used_gpa_ + 4 + size_t{8} * size_, 2);
     } else {
         store16(used_, load16(used_) & ~kUsedNoNotify);
         ram_.mark_dirty(used_gpa_, 2);
