@@ -9,7 +9,8 @@
   vlan     two guests on VLAN 10 and one on VLAN 20: 10 reaches 10, 20 reaches neither
   tap      a guest on a tap in a Linux bridge, in a network namespace the test makes, reaches
            the bridge's address
-  balloon  inflating the balloon by 64 MiB lowers the VMM's RSS and the guest's MemAvailable
+  balloon  inflating the balloon by 64 MiB lowers the VMM's RSS and the guest's MemTotal and
+           MemAvailable; deflating gives it back; query-balloon carries the guest's stats
   monitor  stop/cont/query-status and the SHUTDOWN event
 
 usage: vmm_devices_test.py VIRTD_VMM VIRTD_SWITCH [TEST...]
@@ -237,7 +238,8 @@ def test_balloon():
     g = Guest("balloon", "touch=200 memwatch=1", "--balloon", memory="256M")
     g.wait_for(r"GUEST-READY")
     time.sleep(1)
-    before = [int(x) for x in re.findall(r"MEMINFO total=\d+ available=(\d+)", g.text())][-1]
+    total_before, before = [tuple(map(int, x)) for x in
+                            re.findall(r"MEMINFO total=(\d+) available=(\d+)", g.text())][-1]
     rss_before = rss_kib(g.proc.pid)
     g.mon("balloon", {"value": (256 - 64) << 20})
     end = time.time() + 60
@@ -248,11 +250,15 @@ def test_balloon():
         time.sleep(0.2)
     assert info["balloon"] >= 64 << 20 and info["actual"] <= 192 << 20, info
     time.sleep(2)
-    after = [int(x) for x in re.findall(r"MEMINFO total=\d+ available=(\d+)", g.text())][-1]
+    total_after, after = [tuple(map(int, x)) for x in
+                          re.findall(r"MEMINFO total=(\d+) available=(\d+)", g.text())][-1]
     rss_after = rss_kib(g.proc.pid)
-    print(f"  balloon 64 MiB: guest MemAvailable {before} -> {after} KiB, "
+    print(f"  balloon 64 MiB: guest MemTotal {total_before} -> {total_after} KiB, "
+          f"MemAvailable {before} -> {after} KiB, "
           f"VMM RSS {rss_before} -> {rss_after} KiB")
     assert before - after > 56 * 1024, (before, after)
+    # Without deflate-on-oom, Linux counts the balloon out of MemTotal.
+    assert total_before - total_after > 56 * 1024, (total_before, total_after)
     assert rss_before - rss_after > 48 * 1024, (rss_before, rss_after)
     # Deflating gives the memory back to the guest.
     g.mon("balloon", {"value": 256 << 20})

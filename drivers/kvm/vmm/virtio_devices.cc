@@ -63,7 +63,8 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
         if (Status s = add_virtio("virtio-rng", std::move(rng), fd); !s) return s;
     }
     if (o.balloon) {
-        auto balloon = std::make_unique<pv::virtio::VirtioBalloon>(*guest_ram_, o.memory);
+        auto balloon = std::make_unique<pv::virtio::VirtioBalloon>(*guest_ram_, o.memory,
+                                                                   o.balloon_deflate_on_oom);
         balloon_ = balloon.get();
         // Fresh figures for query-balloon without asking the guest on every query.
         if (Status s = balloon->set_stats_period(kBalloonStatsSeconds); !s) return s;

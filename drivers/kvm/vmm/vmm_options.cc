@@ -15,7 +15,8 @@ Error bad(std::string_view option, std::string_view problem) {
 
 std::string vmm_usage() {
     return "usage: virtd-vmm --kernel IMAGE [--initrd FILE] [--append CMDLINE] [--memory SIZE]\n"
-           "                 [--smp N] [--console stdio|pty|unix:PATH] [--rng] [--balloon]\n"
+           "                 [--smp N] [--console stdio|pty|unix:PATH] [--rng] "
+           "[--balloon[=deflate-on-oom]]\n"
            "                 [--disk PATH[,format=raw][,readonly][,serial=S][,direct]]...\n"
            "                 [--net tap=IFNAME[,mac=M] | "
            "switch=SOCKET[,mac=M][,vlan=N|trunk=N,M]]...\n"
@@ -24,7 +25,8 @@ std::string vmm_usage() {
            "  --smp     number of vCPUs (default 1)\n"
            "  --console where the serial console goes (default stdio)\n"
            "  --rng     a virtio-rng device fed from the host's getrandom\n"
-           "  --balloon a virtio-balloon device (target and stats through the monitor)\n"
+           "  --balloon a virtio-balloon device (target and stats through the monitor); with\n"
+           "            =deflate-on-oom the guest may take memory back when it runs out\n"
            "  --disk    a virtio-blk disk\n"
            "  --net     a virtio-net NIC on a tap device or a port of a virtd-switch\n"
            "  --channel a named virtio-console port; --hvc the console port's host socket\n"
@@ -174,8 +176,9 @@ Result<VmmOptions> parse_vmm_options(const std::vector<std::string>& args) {
         };
         if (a == "--rng") {
             o.rng = true;
-        } else if (a == "--balloon") {
+        } else if (a == "--balloon" || a == "--balloon=deflate-on-oom") {
             o.balloon = true;
+            o.balloon_deflate_on_oom = a != "--balloon";
         } else if (a == "--disk" || a == "--net" || a == "--channel" || a == "--hvc" ||
                    a == "--monitor") {
             Result<std::string> v = value();

@@ -50,6 +50,7 @@ struct VmmOptions {
     ConsoleSpec console;
     bool rng = false; // a virtio-rng device
     bool balloon = false;
+    bool balloon_deflate_on_oom = false; // --balloon=deflate-on-oom
     std::vector<DiskSpec> disks;
     std::vector<NetSpec> nets;
     std::vector<ChannelSpec> channels;

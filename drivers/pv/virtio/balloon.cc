@@ -73,9 +73,10 @@ Error driver_error(const char* what, uint64_t a = 0) {
 
 } // namespace
 
-VirtioBalloon::VirtioBalloon(GuestRam& ram, uint64_t ram_bytes)
+VirtioBalloon::VirtioBalloon(GuestRam& ram, uint64_t ram_bytes, bool deflate_on_oom)
     : ram_(ram)
     , ram_pages_(ram_bytes / kPageSize)
+    , deflate_on_oom_(deflate_on_oom)
     , inflate_(ram, kInflateQueue)
     , deflate_(ram, kDeflateQueue)
     , stats_queue_(ram, kStatsQueue)
@@ -87,8 +88,10 @@ VirtioBalloon::~VirtioBalloon() {
 }
 
 uint64_t VirtioBalloon::features() const {
-    return (1ULL << kBalloonFeatureStatsVq) | (1ULL << kBalloonFeatureDeflateOnOom) |
-           (1ULL << kFeatureIndirectDesc) | (1ULL << kFeatureEventIdx);
+    uint64_t f = (1ULL << kBalloonFeatureStatsVq) | (1ULL << kFeatureIndirectDesc) |
+                 (1ULL << kFeatureEventIdx);
+    if (deflate_on_oom_) f |= 1ULL << kBalloonFeatureDeflateOnOom;
+    return f;
 }
 
 Status VirtioBalloon::set_target(uint64_t bytes) {

@@ -56,8 +56,10 @@ public:
     static constexpr uint64_t kPageSize = 4096; // the balloon's unit, whatever the guest's
     static constexpr unsigned kInflateQueue = 0, kDeflateQueue = 1, kStatsQueue = 2;
 
-    // `ram_bytes`: the guest's RAM size, the largest target.
-    VirtioBalloon(GuestRam& ram, uint64_t ram_bytes);
+    // `ram_bytes`: the guest's RAM size, the largest target. With `deflate_on_oom` the guest
+    // may take pages back from the balloon when it runs out of memory (and then does not count
+    // the balloon out of MemTotal); off by default, as in libvirt.
+    VirtioBalloon(GuestRam& ram, uint64_t ram_bytes, bool deflate_on_oom = false);
     ~VirtioBalloon() override;
 
     int notify_fd() const { return worker_.notify_fd(); }
@@ -98,6 +100,7 @@ private:
 
     GuestRam& ram_;
     const uint64_t ram_pages_;
+    const bool deflate_on_oom_;
     Virtqueue inflate_;
     Virtqueue deflate_;
     Virtqueue stats_queue_;

@@ -61,6 +61,9 @@ TEST(VmmOptions, DevicesAreParsed) {
     ASSERT_TRUE(o) << o.error().message();
     EXPECT_TRUE(o->rng);
     EXPECT_TRUE(o->balloon);
+    EXPECT_FALSE(o->balloon_deflate_on_oom);
+    EXPECT_TRUE(
+        parse_vmm_options({"--kernel", "I", "--balloon=deflate-on-oom"})->balloon_deflate_on_oom);
     ASSERT_EQ(o->disks.size(), 2u);
     EXPECT_EQ(o->disks[0].path, "/d.img");
     EXPECT_TRUE(o->disks[0].read_only);
