@@ -11,6 +11,8 @@
            the bridge's address
   balloon  inflating the balloon by 64 MiB lowers the VMM's RSS and the guest's MemTotal and
            MemAvailable; deflating gives it back; query-balloon carries the guest's stats
+  hvc      the virtio console as the guest's console (console=hvc1; hvc0 is the SBI console):
+           GUEST-READY and a shell that answers, over its unix socket
   monitor  stop/cont/query-status and the SHUTDOWN event
 
 usage: vmm_devices_test.py VIRTD_VMM VIRTD_SWITCH [TEST...]
@@ -271,6 +273,39 @@ def test_balloon():
     g.stop()
 
 
+def test_hvc():
+    hvc = os.path.join(TMP, "console.sock")
+    g = Guest("hvc", "console=hvc1", "--hvc", "unix:" + hvc)
+    end = time.time() + 30
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    while True:
+        try:
+            s.connect(hvc)
+            break
+        except OSError:
+            assert time.time() < end, "no console socket\n" + g.text()
+            time.sleep(0.05)
+    s.settimeout(0.2)
+    got = b""
+
+    def wait(want, seconds):
+        nonlocal got
+        end = time.time() + seconds
+        while time.time() < end and want not in got:
+            try:
+                got += s.recv(4096)
+            except socket.timeout:
+                pass
+        assert want in got, got[-500:]
+
+    wait(b"GUEST-READY", 90)
+    time.sleep(0.5)
+    s.sendall(b"echo answer-$((6*7))\n")
+    wait(b"answer-42", 30)
+    s.close()
+    g.stop()
+
+
 def test_monitor():
     g = Guest("mon", "memwatch=1")
     g.wait_for(r"GUEST-READY")
@@ -299,7 +334,7 @@ class Skip(Exception):
 
 
 TESTS = {"devs": test_devs, "disk": test_disk, "switch": test_switch, "vlan": test_vlan,
-         "tap": test_tap, "balloon": test_balloon, "monitor": test_monitor}
+         "tap": test_tap, "balloon": test_balloon, "hvc": test_hvc, "monitor": test_monitor}
 
 
 def main():
