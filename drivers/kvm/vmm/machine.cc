@@ -55,8 +55,10 @@ private:
 
 } // namespace
 
-Machine::~Machine() {
-    if (ram_) munmap(ram_, ram_size_);
+Machine::~Machine() = default;
+
+Machine::RamMapping::~RamMapping() {
+    if (base != nullptr) munmap(base, size);
 }
 
 uint8_t* Machine::ram_at(uint64_t pa, uint64_t len) {
@@ -75,6 +77,8 @@ Result<std::unique_ptr<Machine>> Machine::create(const VmmOptions& o) {
     void* ram = mmap(nullptr, o.memory, PROT_READ | PROT_WRITE, MAP_SHARED, m->ram_fd_.get(), 0);
     if (ram == MAP_FAILED) return system_error(ErrorDomain::None, errno, "mapping guest RAM");
     m->ram_ = static_cast<uint8_t*>(ram);
+    m->ram_map_.base = ram;
+    m->ram_map_.size = o.memory;
     madvise(ram, o.memory, MADV_MERGEABLE);
 
     m->vm_ = accel::Accel().create_vm();

@@ -97,6 +97,16 @@ private:
 
     uint64_t ram_size_ = 0;
     UniqueFd ram_fd_;
+    // Unmaps guest RAM when the machine goes. Members are destroyed in reverse order, so the
+    // devices declared below (whose threads may still write into RAM) stop first.
+    struct RamMapping {
+        void* base = nullptr;
+        uint64_t size = 0;
+        RamMapping() = default;
+        RamMapping(const RamMapping&) = delete;
+        RamMapping& operator=(const RamMapping&) = delete;
+        ~RamMapping();
+    } ram_map_;
     uint8_t* ram_ = nullptr;
     std::unique_ptr<accel::Vm> vm_;
     std::unique_ptr<pv::GuestRam> guest_ram_; // what virtio devices see of RAM
