@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "rpc/channel.h"
 #include "rpc/remote_protocol.h"
 #include "rpc/wire_error.h"
 
@@ -21,9 +22,9 @@ namespace virtd::rpc {
 // One connection. Owned by the loop thread; workers only ever see its ClientInfo.
 struct RpcServer::Client {
     ClientInfo info;
-    UniqueFd fd;
-    std::string in;  // bytes read, not yet a whole frame
-    std::string out; // bytes queued for writing
+    std::unique_ptr<Channel> channel; // the socket, and any security layer on it
+    std::string in;                   // bytes read, not yet a whole frame
+    std::string out;                  // bytes queued for writing
     size_t in_flight = 0;
     bool closing = false; // close once `out` is written
     bool keepalive = false;
@@ -36,7 +37,6 @@ struct RpcServer::Client {
 
 namespace {
 
-constexpr size_t kReadChunk = 65536;
 constexpr size_t kRefusedClientsMax = 64;
 
 uint32_t read_u32(std::string_view s) {
@@ -64,7 +64,7 @@ RpcServer::RpcServer(EventLoop& loop, CallHandler& handler, ServerLimits limits)
 RpcServer::~RpcServer() {
     alive_->store(false);
     for (auto& [id, c] : clients_)
-        loop_.remove_fd(c->fd.get());
+        loop_.remove_fd(c->channel->fd());
     for (auto& l : listeners_) {
         loop_.remove_fd(l->fd.get());
         if (l->unix_socket) ::unlink(l->path.c_str());
@@ -158,9 +158,9 @@ void RpcServer::on_accept(Listener& l) {
             c->info.uid = cred.uid;
             c->info.pid = cred.pid;
         }
-        c->fd = std::move(fd);
+        c->channel = std::make_unique<PlainChannel>(std::move(fd));
         uint64_t id = c->info.id;
-        if (!loop_.add_fd(c->fd.get(), EPOLLIN,
+        if (!loop_.add_fd(c->channel->fd(), EPOLLIN,
                           [this, id](uint32_t ev) { on_client_event(id, ev); }))
             continue;
         clients_.emplace(id, std::move(c));
@@ -181,14 +181,9 @@ void RpcServer::on_client_event(uint64_t id, uint32_t events) {
 }
 
 void RpcServer::read_from(Client& c) {
-    char buf[kReadChunk];
-    ssize_t n = ::read(c.fd.get(), buf, sizeof buf);
-    if (n == 0) return drop(c.info.id, "closed by the peer");
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) return;
-        return drop(c.info.id, std::strerror(errno));
-    }
-    c.in.append(buf, static_cast<size_t>(n));
+    Result<size_t> n = c.channel->read(c.in);
+    if (!n) return drop(c.info.id, n.error().message());
+    if (*n == 0) return;
     c.last_heard = EventLoop::Clock::now();
     c.unanswered_pings = 0;
     process_input(c);
@@ -301,12 +296,10 @@ void RpcServer::queue_write(Client& c, const std::string& bytes) {
 void RpcServer::flush(Client& c) {
     uint64_t id = c.info.id;
     while (!c.out.empty()) {
-        ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) break;
-            return drop(id, std::strerror(errno));
-        }
-        c.out.erase(0, static_cast<size_t>(n));
+        Result<size_t> n = c.channel->write(c.out);
+        if (!n) return drop(id, n.error().message());
+        if (*n == 0) break;
+        c.out.erase(0, *n);
     }
     if (c.out.empty() && c.closing && c.in_flight == 0) return drop(id, "closed by the server");
     update_interest(c);
@@ -318,7 +311,7 @@ void RpcServer::update_interest(Client& c) {
     if (!c.out.empty()) ev |= EPOLLOUT;
     if (ev == c.interest) return;
     c.interest = ev;
-    (void)loop_.modify_fd(c.fd.get(), ev);
+    (void)loop_.modify_fd(c.channel->fd(), ev);
 }
 
 void RpcServer::drop(uint64_t id, std::string_view why) {
@@ -326,7 +319,7 @@ void RpcServer::drop(uint64_t id, std::string_view why) {
     if (it == clients_.end()) return;
     log::debug("rpc", "client {} gone: {}", id, why);
     if (it->second->keepalive_timer) loop_.cancel_timer(it->second->keepalive_timer);
-    loop_.remove_fd(it->second->fd.get());
+    loop_.remove_fd(it->second->channel->fd());
     clients_.erase(it);
     client_count_.store(clients_.size());
     handler_.client_closed(id);
