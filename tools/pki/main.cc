@@ -25,7 +25,7 @@ void usage(FILE* out) {
                "[--force]\n"
                "       virtd-pki client --cn NAME [--org ORG] [WHERE] [--days N] [--force]\n"
                "  WHERE: --dir DIR      every file in DIR (default: the current directory);\n"
-               "                        a client uses it as qemu+tls://HOST/system?pkipath=DIR\n"
+               "                        a client uses it as kvm+tls://HOST/system?pkipath=DIR\n"
                "         --layout system  libvirt's default paths under /etc/pki\n"
                "  --days N   validity in days (default 3650, at most {})\n"
                "  --force    replace existing files\n"
@@ -182,9 +182,9 @@ virtd::Status run(const Args& args) {
                    "NAME {}\n",
                    where_option(args));
     } else if (args.system) {
-        fmt::print("next: virsh -c qemu+tls://SERVER/system list\n");
+        fmt::print("next: virsh -c kvm+tls://SERVER/system list\n");
     } else {
-        fmt::print("next: virsh -c 'qemu+tls://SERVER/system?pkipath={}' list\n",
+        fmt::print("next: virsh -c 'kvm+tls://SERVER/system?pkipath={}' list\n",
                    absolute_dir(args.dir));
     }
     return {};
