@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "rpc/client_info.h"
+
 namespace virtd::rpc {
 
 struct CallContext {
@@ -11,6 +13,8 @@ struct CallContext {
     bool secure = true;     // a local unix socket (later: TLS); plain TCP is not
     uint32_t serial = 0;    // the call's serial and procedure: a stream the call opens goes by
     int32_t proc = 0;       // them
+    const ClientInfo* client =
+        nullptr; // who calls: the access policy's input; valid during the call
 };
 
 // Flags in ProcedureInfo, from the attributes in remote_protocol.def.

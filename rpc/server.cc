@@ -53,6 +53,18 @@ std::string error_frame(const MessageHeader& call, const Error& e) {
     return encode_message(h, w.data());
 }
 
+// "address;port" of a TCP peer, as libvirt writes it in its logs.
+std::string peer_name(int fd) {
+    sockaddr_storage sa{};
+    socklen_t len = sizeof sa;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return "?";
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+    if (getnameinfo(reinterpret_cast<sockaddr*>(&sa), len, host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return "?";
+    return fmt::format("{};{}", host, serv);
+}
+
 } // namespace
 
 RpcServer::RpcServer(EventLoop& loop, CallHandler& handler, ServerLimits limits)
@@ -151,11 +163,14 @@ void RpcServer::on_accept(Listener& l) {
         c->info.id = next_client_id_++;
         c->info.readonly_socket = l.readonly;
         c->info.local = l.unix_socket;
+        c->info.transport = l.unix_socket ? Transport::Unix : Transport::Tcp;
+        c->info.peer = l.unix_socket ? "unix" : peer_name(fd.get());
         ucred cred{};
         socklen_t len = sizeof cred;
         // Peer credentials exist only on unix sockets; TCP clients are known by their auth.
         if (l.unix_socket && ::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
             c->info.uid = cred.uid;
+            c->info.gid = cred.gid;
             c->info.pid = cred.pid;
         }
         c->channel = std::make_unique<PlainChannel>(std::move(fd));

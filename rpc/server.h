@@ -24,6 +24,7 @@
 #include "common/event_loop.h"
 #include "common/fd.h"
 #include "common/thread_pool.h"
+#include "rpc/client_info.h"
 #include "rpc/message.h"
 
 namespace virtd::rpc {
@@ -34,15 +35,6 @@ struct ServerLimits {
     size_t workers = 4;
     std::chrono::milliseconds keepalive_interval{5000}; // ping a client idle this long (once asked)
     unsigned keepalive_count = 5;                       // drop it after this many unanswered pings
-};
-
-// Who a call came from, as the transport knows it.
-struct ClientInfo {
-    uint64_t id = 0;
-    bool readonly_socket = false; // accepted on a read-only listener
-    bool local = false;           // accepted on a unix socket
-    uid_t uid = static_cast<uid_t>(-1);
-    pid_t pid = 0;
 };
 
 // What the daemon plugs into the server.
