@@ -74,10 +74,6 @@ Result<std::string> RemoteProcedures::handle_call(const rpc::ClientInfo& client,
 
 // ---- connection --------------------------------------------------------------------------------
 
-Result<rpc::AuthListRet> RemoteProcedures::auth_list(const rpc::CallContext&) {
-    return rpc::AuthListRet{{0}}; // AUTH_NONE: the unix socket's permissions are the check
-}
-
 Status RemoteProcedures::connect_open(const rpc::CallContext& ctx, const rpc::ConnectOpenArgs& a) {
     std::string uri = a.name.value_or("");
     if (uri.empty()) uri = kMockUri;

@@ -44,7 +44,6 @@ public:
                        std::string_view payload) override;
 
     // connection
-    Result<rpc::AuthListRet> auth_list(const rpc::CallContext& ctx) override;
     Status connect_open(const rpc::CallContext& ctx, const rpc::ConnectOpenArgs& a) override;
     Status connect_close(const rpc::CallContext& ctx) override;
     Result<rpc::ConnectSupportsFeatureRet>
