@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "client/uri.h"
+#include "rpc/tls.h"
 
 namespace virtd::client {
 namespace {
@@ -14,6 +15,21 @@ constexpr int kFeatureCloseCallback = 15;
 // Domain event ids and the message that carries callback-style lifecycle events.
 constexpr int kEventLifecycle = 0;
 constexpr int32_t kProcLifecycleCallbackMsg = 318;
+
+// TCP, or TCP + TLS with the client certificates the URI points to (pkipath=) or libvirt's
+// default places.
+Result<std::unique_ptr<rpc::RpcClient>> connect(const ConnectUri& uri) {
+    if (uri.transport == Transport::Unix) return rpc::RpcClient::connect_unix(uri.socket_path);
+    if (uri.transport == Transport::Tcp) return rpc::RpcClient::connect_tcp(uri.host, uri.port);
+    rpc::TlsClientOptions tls;
+    if (!uri.pkipath.empty()) tls.files = rpc::client_tls_files_in(uri.pkipath);
+    if (!uri.tls_priority.empty()) tls.priority = uri.tls_priority;
+    tls.verify_server = !uri.no_verify;
+    tls.host = uri.host;
+    Result<std::shared_ptr<rpc::TlsCredentials>> creds = rpc::TlsCredentials::load_client(tls);
+    if (!creds) return creds.error();
+    return rpc::RpcClient::connect_tls(uri.host, uri.port, **creds);
+}
 
 } // namespace
 
@@ -31,10 +47,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& uri, uns
     bool readonly = (flags & kConnectReadOnly) != 0;
     Result<ConnectUri> parsed = ConnectUri::parse(uri, default_socket_path(readonly));
     if (!parsed) return parsed.error();
-    Result<std::unique_ptr<rpc::RpcClient>> rpc =
-        parsed->transport == Transport::Unix
-            ? rpc::RpcClient::connect_unix(parsed->socket_path)
-            : rpc::RpcClient::connect_tcp(parsed->host, parsed->port);
+    Result<std::unique_ptr<rpc::RpcClient>> rpc = connect(*parsed);
     if (!rpc) return rpc.error();
     std::unique_ptr<Connection> conn(new Connection(std::move(*rpc), uri, readonly));
     if (Status s = conn->handshake(parsed->name, flags); !s) {

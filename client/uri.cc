@@ -7,6 +7,7 @@ namespace virtd::client {
 namespace {
 
 constexpr std::string_view kDefaultTcpPort = "16509";
+constexpr std::string_view kDefaultTlsPort = "16514";
 
 // Query parameters that steer the client and are never passed to the daemon (libvirt's list).
 bool client_only_param(std::string_view key) {
@@ -47,8 +48,11 @@ Result<ConnectUri> ConnectUri::parse(std::string_view uri, const std::string& de
     size_t slash = rest.find_first_of("/?");
     std::string_view authority = rest.substr(0, slash);
     std::string_view path_query = slash == std::string_view::npos ? "" : rest.substr(slash);
-    if (size_t at = authority.rfind('@'); at != std::string_view::npos)
-        authority = authority.substr(at + 1); // a user name means nothing to these transports
+    std::string user;
+    if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+        user = authority.substr(0, at);
+        authority = authority.substr(at + 1);
+    }
     std::string_view path = path_query.substr(0, path_query.find('?'));
     std::string_view query =
         path.size() < path_query.size() ? path_query.substr(path.size() + 1) : "";
@@ -63,6 +67,11 @@ Result<ConnectUri> ConnectUri::parse(std::string_view uri, const std::string& de
         std::string_view key = param.substr(0, param.find('='));
         std::string_view value = key.size() < param.size() ? param.substr(key.size() + 1) : "";
         if (key == "socket") out.socket_path = value;
+        if (key == "pkipath") out.pkipath = value;
+        if (key == "no_verify") out.no_verify = value != "0" && !value.empty();
+        if (key == "tls_priority") out.tls_priority = value;
+        if (key == "authfile") out.authfile = value;
+        if (key == "auth") out.auth = value;
         if (key == "name") {
             name_override = value;
             has_name_override = true;
@@ -78,10 +87,11 @@ Result<ConnectUri> ConnectUri::parse(std::string_view uri, const std::string& de
             return uri_error(uri, "a unix socket connection cannot name a host");
         out.transport = Transport::Unix;
         if (out.socket_path.empty()) out.socket_path = default_socket;
-    } else if (transport == "tcp") {
-        out.transport = Transport::Tcp;
+    } else if (transport == "tcp" || transport == "tls") {
+        out.transport = transport == "tcp" ? Transport::Tcp : Transport::Tls;
+        std::string_view default_port = transport == "tcp" ? kDefaultTcpPort : kDefaultTlsPort;
         std::string_view host = authority;
-        std::string_view port = kDefaultTcpPort;
+        std::string_view port = default_port;
         if (host.starts_with('[')) { // [v6]:port
             size_t close = host.find(']');
             if (close == std::string_view::npos) return uri_error(uri, "unterminated '['");
@@ -91,15 +101,17 @@ Result<ConnectUri> ConnectUri::parse(std::string_view uri, const std::string& de
             port = host.substr(c + 1);
             host = host.substr(0, c);
         }
-        if (host.empty()) return uri_error(uri, "a tcp connection needs a host");
-        if (port.empty()) port = kDefaultTcpPort;
+        if (host.empty())
+            return uri_error(uri, fmt::format("a {} connection needs a host", transport));
+        if (port.empty()) port = default_port;
         out.host = host;
         out.port = port;
     } else {
         return make_error(ErrorCode::NoSupport, ErrorDomain::Remote,
-                          "transport '{}' in URI '{}' is not supported (use +unix or +tcp)",
+                          "transport '{}' in URI '{}' is not supported (use +unix, +tcp or +tls)",
                           transport, uri);
     }
+    out.user = user;
     if (has_name_override) {
         out.name = name_override;
     } else if (scheme == "remote") {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rpc/remote_protocol.h"
+#include "rpc/tls.h"
 #include "rpc/wire_error.h"
 
 namespace virtd::rpc {
@@ -174,8 +175,7 @@ Result<std::unique_ptr<RpcClient>> RpcClient::connect_unix(const std::string& pa
     return c;
 }
 
-Result<std::unique_ptr<RpcClient>> RpcClient::connect_tcp(const std::string& host,
-                                                          const std::string& port) {
+Result<UniqueFd> RpcClient::connect_socket(const std::string& host, const std::string& port) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -197,12 +197,132 @@ Result<std::unique_ptr<RpcClient>> RpcClient::connect_tcp(const std::string& hos
         }
         int one = 1;
         ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        std::unique_ptr<RpcClient> c(new RpcClient(std::move(fd)));
-        c->start_threads();
-        return c;
+        return fd;
     }
     return system_error(ErrorDomain::Rpc, last_errno,
                         fmt::format("unable to connect to server at '{}:{}'", host, port));
+}
+
+Result<std::unique_ptr<RpcClient>> RpcClient::connect_tcp(const std::string& host,
+                                                          const std::string& port) {
+    Result<UniqueFd> fd = connect_socket(host, port);
+    if (!fd) return fd.error();
+    std::unique_ptr<RpcClient> c(new RpcClient(std::move(*fd)));
+    c->start_threads();
+    return c;
+}
+
+namespace {
+
+Status send_bytes(int fd, std::string_view rest) {
+    while (!rest.empty()) {
+        ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return system_error(ErrorDomain::Rpc, errno, "cannot send data to the server");
+        }
+        rest.remove_prefix(static_cast<size_t>(n));
+    }
+    return {};
+}
+
+// Blocking read of what is there; 0 at the end of the stream.
+Result<size_t> recv_some(int fd, std::string& into) {
+    char buf[16384];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return system_error(ErrorDomain::Rpc, errno, "cannot read from the server");
+        into.append(buf, static_cast<size_t>(n));
+        return static_cast<size_t>(n);
+    }
+}
+
+} // namespace
+
+Result<std::unique_ptr<RpcClient>> RpcClient::connect_tls(const std::string& host,
+                                                          const std::string& port,
+                                                          const TlsCredentials& credentials) {
+    Result<UniqueFd> fd = connect_socket(host, port);
+    if (!fd) return fd.error();
+    Result<std::unique_ptr<TlsSession>> session = credentials.new_session();
+    if (!session) return session.error();
+    TlsSession& tls = **session;
+    std::string in, out;
+    for (;;) {
+        Result<bool> done = tls.handshake(in);
+        tls.take_pending(out);
+        if (Status s = send_bytes(fd->get(), out); !s) return s.error();
+        out.clear();
+        if (!done) return done.error();
+        if (*done) break;
+        Result<size_t> n = recv_some(fd->get(), in);
+        if (!n) return n.error();
+        if (*n == 0)
+            return make_error(ErrorCode::AuthFailed, ErrorDomain::Rpc,
+                              "the server at '{}:{}' closed the connection during the TLS "
+                              "handshake",
+                              host, port);
+    }
+    if (Status s = tls.verify_peer(); !s) return s.error();
+    // The server's verdict on our certificate: one byte 0x01 inside TLS, or a closed socket.
+    std::string plain;
+    while (plain.empty()) {
+        if (Status s = tls.decode(in, plain); !s || !plain.empty()) {
+            if (!s) return s.error();
+            break;
+        }
+        Result<size_t> n = recv_some(fd->get(), in);
+        if (!n) return n.error();
+        if (*n == 0)
+            return make_error(ErrorCode::AuthFailed, ErrorDomain::Rpc,
+                              "Unable to read TLS confirmation: the server at '{}:{}' refused "
+                              "our client certificate (its log says why: not signed by its CA, "
+                              "expired, revoked, or a DN outside tls_allowed_dn_list)",
+                              host, port);
+    }
+    if (plain[0] != '\x01')
+        return make_error(ErrorCode::AuthFailed, ErrorDomain::Rpc,
+                          "server verification (of our certificate or IP address) failed");
+    std::unique_ptr<RpcClient> c(new RpcClient(std::move(*fd)));
+    c->tls_key_bits_ = std::max(1u, tls.key_bits());
+    c->layers_.push_back(std::move(*session));
+    c->layer_in_.push_back(std::move(in));
+    c->early_plain_ = plain.substr(1);
+    c->start_threads();
+    return c;
+}
+
+void RpcClient::push_layer(std::unique_ptr<SecurityLayer> layer) {
+    std::scoped_lock lock(write_mu_, layer_mu_);
+    layers_.push_back(std::move(layer));
+}
+
+Status RpcClient::send_all(std::string_view bytes) {
+    return send_bytes(fd_.get(), bytes);
+}
+
+Status RpcClient::decode_layers(std::string& wire, std::string& plain) {
+    std::string own;
+    {
+        std::lock_guard lock(layer_mu_);
+        if (layers_.empty()) {
+            plain.append(wire);
+            wire.clear();
+            return {};
+        }
+        if (layer_in_.size() < layers_.size()) layer_in_.resize(layers_.size());
+        layer_in_[0].append(wire);
+        wire.clear();
+        for (size_t i = 0; i < layers_.size(); ++i) {
+            std::string& target = i + 1 < layers_.size() ? layer_in_[i + 1] : plain;
+            if (Status s = layers_[i]->decode(layer_in_[i], target); !s) return s;
+        }
+        layers_[0]->take_pending(own);
+    }
+    if (own.empty()) return {};
+    std::lock_guard lock(write_mu_);
+    return send_all(own);
 }
 
 void RpcClient::start_threads() {
@@ -218,16 +338,15 @@ Status RpcClient::write_frame(const MessageHeader& header, std::string_view payl
     std::string frame = encode_message(header, payload);
     std::lock_guard lock(write_mu_);
     if (!open_.load()) return link_error("the connection to the server is closed");
-    std::string_view rest = frame;
-    while (!rest.empty()) {
-        ssize_t n = ::send(fd_.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return system_error(ErrorDomain::Rpc, errno, "cannot send data to the server");
+    {
+        std::lock_guard layer_lock(layer_mu_);
+        for (size_t i = layers_.size(); i-- > 0;) {
+            std::string wire;
+            if (Status s = layers_[i]->encode(frame, wire); !s) return s;
+            frame = std::move(wire);
         }
-        rest.remove_prefix(static_cast<size_t>(n));
     }
-    return {};
+    return send_all(frame);
 }
 
 Result<std::string> RpcClient::call(uint32_t program, uint32_t version, int32_t proc,
@@ -331,21 +450,29 @@ void RpcClient::keepalive_loop(std::chrono::milliseconds interval, unsigned coun
 }
 
 void RpcClient::read_loop() {
-    std::string buf;
+    std::string buf = std::move(early_plain_);
+    std::string wire;
     Error why = link_error("the server closed the connection");
+    // Bytes that came with the TLS confirmation byte are decoded before the first read.
+    bool pending = !layer_in_.empty() && !layer_in_[0].empty();
     for (;;) {
-        size_t old = buf.size();
-        buf.resize(old + kReadChunk);
-        ssize_t n = ::read(fd_.get(), buf.data() + old, kReadChunk);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) {
-                buf.resize(old);
-                continue;
+        if (!pending) {
+            wire.resize(kReadChunk);
+            ssize_t n = ::read(fd_.get(), wire.data(), kReadChunk);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0)
+                    why = system_error(ErrorDomain::Rpc, errno, "cannot read from the server");
+                break;
             }
-            if (n < 0) why = system_error(ErrorDomain::Rpc, errno, "cannot read from the server");
+            wire.resize(static_cast<size_t>(n));
+        }
+        pending = false;
+        // The layers are looked at after the read: SASL's starts between two reads.
+        if (Status s = decode_layers(wire, buf); !s) {
+            why = s.error();
             break;
         }
-        buf.resize(old + static_cast<size_t>(n));
         last_heard_ns_.store(now_ns());
         size_t used = 0;
         bool bad = false;

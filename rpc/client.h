@@ -22,13 +22,17 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "common/fd.h"
 #include "rpc/errors.h"
 #include "rpc/message.h"
+#include "rpc/security_layer.h"
 
 namespace virtd::rpc {
+
+class TlsCredentials;
 
 class RpcClient;
 
@@ -102,6 +106,11 @@ public:
     // `host` is a name or numeric address; `port` a number or service name.
     static Result<std::unique_ptr<RpcClient>> connect_tcp(const std::string& host,
                                                           const std::string& port);
+    // TCP, then a TLS handshake checking the server as `credentials` say, then the server's
+    // confirmation byte (its verdict on our certificate). The error says which step failed.
+    static Result<std::unique_ptr<RpcClient>> connect_tls(const std::string& host,
+                                                          const std::string& port,
+                                                          const TlsCredentials& credentials);
     ~RpcClient() override;
     RpcClient(const RpcClient&) = delete;
     RpcClient& operator=(const RpcClient&) = delete;
@@ -132,6 +141,13 @@ public:
     // Ends the connection: pending calls and streams fail, threads stop. Idempotent.
     void close();
 
+    // Carries everything from now on inside `layer` (the SASL security layer, which starts
+    // right after the reply that completed authentication), within any layer already there.
+    void push_layer(std::unique_ptr<SecurityLayer> layer);
+    // Whether the link is encrypted (TLS), and the TLS cipher's key bits (SASL's external SSF).
+    bool is_tls() const { return tls_key_bits_ > 0; }
+    unsigned tls_key_bits() const { return tls_key_bits_; }
+
 private:
     friend class RpcStream;
     struct PendingCall {
@@ -140,6 +156,10 @@ private:
     };
 
     explicit RpcClient(UniqueFd fd);
+    static Result<UniqueFd> connect_socket(const std::string& host, const std::string& port);
+    Status send_all(std::string_view bytes); // write_mu_ held
+    // Runs wire bytes through the layers into `plain`; sends what the layers must send.
+    Status decode_layers(std::string& wire, std::string& plain);
     void start_threads();
     Status write_frame(const MessageHeader& header, std::string_view payload);
     Result<std::string> send_and_wait(uint32_t program, uint32_t version, int32_t proc,
@@ -159,6 +179,11 @@ private:
     std::atomic<int64_t> last_heard_ns_{0}; // steady clock, when the server last sent anything
 
     std::mutex write_mu_; // one frame at a time on the socket
+    std::mutex layer_mu_; // the layers: taken inside write_mu_, or alone by the reader
+    std::vector<std::unique_ptr<SecurityLayer>> layers_; // guarded by layer_mu_; outermost first
+    std::vector<std::string> layer_in_;                  // reader thread: per layer, undecoded
+    std::string early_plain_; // plaintext that came with the TLS confirmation byte
+    unsigned tls_key_bits_ = 0;
 
     std::mutex mu_;
     std::condition_variable calls_cv_;

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "rpc/channel.h"
 #include "rpc/remote_protocol.h"
+#include "rpc/tls.h"
 #include "rpc/wire_error.h"
 
 namespace virtd::rpc {
@@ -33,11 +34,27 @@ struct RpcServer::Client {
     uint64_t keepalive_timer = 0;
     uint32_t interest = EPOLLIN; // what the loop watches for now; changed only when it must
     bool over_limit = false;     // accepted past max_clients: its first call is refused
+    // Security layers, outermost (TLS) first, and per layer the bytes it has not decoded yet.
+    std::vector<std::unique_ptr<SecurityLayer>> layers;
+    std::vector<std::string> layer_in;
+    std::unique_ptr<TlsSession> handshake; // a TLS session until its handshake is done
+    std::string handshake_in;
+    AuthMethod auth = AuthMethod::None;
+    bool authenticated = false; // may call more than the auth procedures
+    uint64_t auth_timer = 0;
+    unsigned auth_steps = 0;
 };
 
 namespace {
 
 constexpr size_t kRefusedClientsMax = 64;
+// Before authentication a frame carries at most SASL data (65536 chars at 4 bytes each).
+constexpr uint32_t kAuthFrameMax = 300 * 1024;
+
+bool is_auth_proc(const MessageHeader& h) {
+    return h.program == kRemoteProgram && h.proc >= static_cast<int32_t>(RemoteProc::AuthList) &&
+           h.proc <= static_cast<int32_t>(RemoteProc::AuthSaslStep);
+}
 
 uint32_t read_u32(std::string_view s) {
     auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[i])); };
@@ -83,7 +100,8 @@ RpcServer::~RpcServer() {
     }
 }
 
-Status RpcServer::listen_unix(const std::string& path, mode_t mode, bool readonly) {
+Status RpcServer::listen_unix(const std::string& path, mode_t mode, bool readonly,
+                              AuthMethod auth) {
     sockaddr_un addr{};
     if (path.size() >= sizeof addr.sun_path)
         return make_error(ErrorCode::InvalidArg, ErrorDomain::Rpc,
@@ -104,6 +122,7 @@ Status RpcServer::listen_unix(const std::string& path, mode_t mode, bool readonl
     l->path = path;
     l->readonly = readonly;
     l->unix_socket = true;
+    l->auth = auth;
     Listener* raw = l.get();
     if (Status s = loop_.add_fd(raw->fd.get(), EPOLLIN, [this, raw](uint32_t) { on_accept(*raw); });
         !s)
@@ -112,7 +131,25 @@ Status RpcServer::listen_unix(const std::string& path, mode_t mode, bool readonl
     return {};
 }
 
-Result<uint16_t> RpcServer::listen_tcp(const std::string& address, const std::string& port) {
+Result<uint16_t> RpcServer::listen_tcp(const std::string& address, const std::string& port,
+                                       AuthMethod auth) {
+    return listen_inet(address, port, Transport::Tcp, auth);
+}
+
+Result<uint16_t> RpcServer::listen_tls(const std::string& address, const std::string& port,
+                                       AuthMethod auth) {
+    if (!tls_)
+        return make_error(ErrorCode::InternalError, ErrorDomain::Rpc,
+                          "TLS listener {}:{} has no certificates", address, port);
+    return listen_inet(address, port, Transport::Tls, auth);
+}
+
+void RpcServer::set_tls_credentials(std::shared_ptr<const TlsCredentials> credentials) {
+    tls_ = std::move(credentials);
+}
+
+Result<uint16_t> RpcServer::listen_inet(const std::string& address, const std::string& port,
+                                        Transport transport, AuthMethod auth) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -139,6 +176,8 @@ Result<uint16_t> RpcServer::listen_tcp(const std::string& address, const std::st
         ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                           : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     l->path = where;
+    l->transport = transport;
+    l->auth = auth;
     Listener* raw = l.get();
     if (Status s = loop_.add_fd(raw->fd.get(), EPOLLIN, [this, raw](uint32_t) { on_accept(*raw); });
         !s)
@@ -158,12 +197,23 @@ void RpcServer::on_accept(Listener& l) {
             // A few refused clients are kept long enough to be told why; a flood is just closed.
             if (clients_.size() >= limits_.max_clients + kRefusedClientsMax) continue;
         }
+        // Not yet known: a TLS client before its handshake, a SASL client before its exchange.
+        bool anonymous = l.auth != AuthMethod::None || l.transport == Transport::Tls;
+        if (anonymous && anonymous_clients_ >= limits_.max_anonymous_clients) {
+            log::warning("rpc",
+                         "refusing a connection from {} on {}: {} clients are already "
+                         "waiting to authenticate (max_anonymous_clients)",
+                         peer_name(fd.get()), l.path, anonymous_clients_);
+            continue;
+        }
         auto c = std::make_unique<Client>();
         c->over_limit = over_limit;
+        c->auth = l.auth;
+        c->authenticated = !anonymous;
         c->info.id = next_client_id_++;
         c->info.readonly_socket = l.readonly;
         c->info.local = l.unix_socket;
-        c->info.transport = l.unix_socket ? Transport::Unix : Transport::Tcp;
+        c->info.transport = l.transport;
         c->info.peer = l.unix_socket ? "unix" : peer_name(fd.get());
         ucred cred{};
         socklen_t len = sizeof cred;
@@ -173,8 +223,34 @@ void RpcServer::on_accept(Listener& l) {
             c->info.gid = cred.gid;
             c->info.pid = cred.pid;
         }
+        if (l.transport == Transport::Tls) {
+            Result<std::unique_ptr<TlsSession>> session =
+                tls_ ? tls_->new_session()
+                     : Result<std::unique_ptr<TlsSession>>(
+                           Error(ErrorCode::InternalError, ErrorDomain::Rpc, "no certificates"));
+            if (!session) {
+                log::error("rpc", "cannot start TLS with {}: {}", c->info.peer,
+                           session.error().message());
+                continue;
+            }
+            c->handshake = std::move(*session);
+        }
         c->channel = std::make_unique<PlainChannel>(std::move(fd));
         uint64_t id = c->info.id;
+        if (anonymous) {
+            anonymous_clients_++;
+            c->auth_timer = loop_.add_timer(
+                limits_.auth_timeout,
+                [this, id] {
+                    Client* late = find(id);
+                    if (!late) return;
+                    late->auth_timer = 0;
+                    log::warning("rpc", "client {} did not authenticate within {} s; closed",
+                                 late->info.peer, limits_.auth_timeout.count() / 1000);
+                    drop(id, "authentication timed out");
+                },
+                false);
+        }
         if (!loop_.add_fd(c->channel->fd(), EPOLLIN,
                           [this, id](uint32_t ev) { on_client_event(id, ev); }))
             continue;
@@ -196,12 +272,78 @@ void RpcServer::on_client_event(uint64_t id, uint32_t events) {
 }
 
 void RpcServer::read_from(Client& c) {
-    Result<size_t> n = c.channel->read(c.in);
+    std::string& sink = c.handshake ? c.handshake_in : c.layers.empty() ? c.in : c.layer_in[0];
+    Result<size_t> n = c.channel->read(sink);
     if (!n) return drop(c.info.id, n.error().message());
     if (*n == 0) return;
     c.last_heard = EventLoop::Clock::now();
     c.unanswered_pings = 0;
+    if (c.handshake) return continue_handshake(c);
+    if (!c.layers.empty() && !decode_layers(c)) return;
     process_input(c);
+}
+
+void RpcServer::continue_handshake(Client& c) {
+    uint64_t id = c.info.id;
+    Result<bool> done = c.handshake->handshake(c.handshake_in);
+    c.handshake->take_pending(c.out);
+    if (!done) {
+        log::warning("rpc", "TLS handshake with {} failed: {}", c.info.peer,
+                     done.error().message());
+        c.closing = true;
+        return flush(c);
+    }
+    if (!*done) return flush(c);
+    if (Status v = c.handshake->verify_peer(); !v) {
+        log::warning("rpc", "refusing TLS client {}: {}", c.info.peer, v.error().message());
+        c.closing = true; // libvirt's clients read the missing confirmation byte as a refusal
+        return flush(c);
+    }
+    c.info.x509_dn = c.handshake->peer_dn();
+    log::info("rpc", "TLS client {} is '{}'", c.info.peer, c.info.x509_dn);
+    c.layers.push_back(std::move(c.handshake));
+    c.layer_in.push_back(std::move(c.handshake_in));
+    c.handshake_in.clear();
+    if (c.auth == AuthMethod::None) authenticated(c);
+    queue_write(c, std::string(1, '\x01')); // the confirmation libvirt's clients wait for
+    if (!find(id)) return;
+    if (decode_layers(c)) process_input(c);
+}
+
+// Runs buffered wire bytes through every layer into `in`. False when the client was dropped.
+bool RpcServer::decode_layers(Client& c) {
+    uint64_t id = c.info.id;
+    for (size_t i = 0; i < c.layers.size(); ++i) {
+        std::string& target = i + 1 < c.layers.size() ? c.layer_in[i + 1] : c.in;
+        if (Status s = c.layers[i]->decode(c.layer_in[i], target); !s) {
+            drop(id, s.error().message());
+            return false;
+        }
+        std::string own; // a layer's own records (TLS key updates) go out under the outer ones
+        c.layers[i]->take_pending(own);
+        for (size_t j = i; !own.empty() && j-- > 0;) {
+            std::string wire;
+            if (Status s = c.layers[j]->encode(own, wire); !s) {
+                drop(id, s.error().message());
+                return false;
+            }
+            own = std::move(wire);
+        }
+        if (!own.empty()) {
+            c.out.append(own);
+            flush(c);
+            if (!find(id)) return false;
+        }
+    }
+    return true;
+}
+
+void RpcServer::authenticated(Client& c) {
+    if (c.authenticated) return;
+    c.authenticated = true;
+    anonymous_clients_--;
+    if (c.auth_timer) loop_.cancel_timer(c.auth_timer);
+    c.auth_timer = 0;
 }
 
 // Handles every whole frame in the input buffer, as far as the in-flight limit allows.
@@ -212,6 +354,8 @@ void RpcServer::process_input(Client& c) {
         uint32_t len = read_u32(std::string_view(c.in).substr(used));
         Result<uint32_t> ok = check_frame_length(len);
         if (!ok) return drop(id, ok.error().message());
+        if (!c.authenticated && len > kAuthFrameMax)
+            return drop(id, fmt::format("a {}-byte frame before authentication", len));
         if (c.in.size() - used < len) break;
         bool keep = handle_frame(c, std::string_view(c.in).substr(used, len));
         if (!find(id)) return; // a failed write dropped it
@@ -238,6 +382,13 @@ bool RpcServer::handle_frame(Client& c, std::string_view frame) {
                                            MessageType::Message, 0, MessageStatus::Ok},
                                           {}));
         return true; // a PONG needs nothing; it already counted as hearing from the client
+    }
+    if (h->type == MessageType::Call && is_auth_proc(*h)) return handle_auth_call(c, *h, payload);
+    if (!c.authenticated) {
+        if (h->type == MessageType::Call)
+            queue_write(c, error_frame(*h, make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
+                                                      "authentication required")));
+        return true;
     }
     if (h->type == MessageType::Stream) {
         handler_.handle_stream(c.info, *h, payload);
@@ -304,8 +455,44 @@ void RpcServer::start_call(Client& c, const MessageHeader& h, std::string payloa
 }
 
 void RpcServer::queue_write(Client& c, const std::string& bytes) {
-    c.out.append(bytes);
+    if (c.layers.empty()) {
+        c.out.append(bytes);
+    } else {
+        std::string wire = bytes;
+        for (size_t i = c.layers.size(); i-- > 0;) {
+            std::string outer;
+            if (Status s = c.layers[i]->encode(wire, outer); !s)
+                return drop(c.info.id, s.error().message());
+            wire = std::move(outer);
+        }
+        c.out.append(wire);
+    }
     flush(c);
+}
+
+void RpcServer::reply(Client& c, const MessageHeader& call, std::string_view payload) {
+    MessageHeader rh = call;
+    rh.type = MessageType::Reply;
+    rh.status = MessageStatus::Ok;
+    queue_write(c, encode_message(rh, payload));
+}
+
+// AUTH_LIST and the SASL exchange: the transport's own procedures, run on the loop thread so a
+// security layer switches on exactly after the reply that completes authentication.
+bool RpcServer::handle_auth_call(Client& c, const MessageHeader& h, std::string_view payload) {
+    (void)payload;
+    if (h.proc == static_cast<int32_t>(RemoteProc::AuthList)) {
+        AuthListRet ret;
+        ret.types.push_back(c.auth == AuthMethod::Sasl ? 1 : 0); // REMOTE_AUTH_NONE / SASL
+        XdrWriter w;
+        encode(w, ret);
+        reply(c, h, w.data());
+        return true;
+    }
+    queue_write(c, error_frame(h, make_error(ErrorCode::AuthFailed, ErrorDomain::Rpc,
+                                             "authentication failed: SASL is not in use on "
+                                             "this connection")));
+    return true;
 }
 
 void RpcServer::flush(Client& c) {
@@ -334,6 +521,8 @@ void RpcServer::drop(uint64_t id, std::string_view why) {
     if (it == clients_.end()) return;
     log::debug("rpc", "client {} gone: {}", id, why);
     if (it->second->keepalive_timer) loop_.cancel_timer(it->second->keepalive_timer);
+    if (it->second->auth_timer) loop_.cancel_timer(it->second->auth_timer);
+    if (!it->second->authenticated) anonymous_clients_--;
     loop_.remove_fd(it->second->channel->fd());
     clients_.erase(it);
     client_count_.store(clients_.size());

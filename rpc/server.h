@@ -30,8 +30,11 @@
 namespace virtd::rpc {
 
 struct ServerLimits {
-    size_t max_clients = 5000;        // more are told so on their first call, then closed
-    size_t max_calls_per_client = 20; // reading pauses while this many are in flight
+    size_t max_clients = 5000;         // more are told so on their first call, then closed
+    size_t max_anonymous_clients = 20; // not yet authenticated (libvirt's default); more are closed
+    std::chrono::milliseconds auth_timeout{30000}; // from connect to authenticated, or dropped
+    unsigned auth_max_steps = 16;                  // SASL START/STEP calls per connection
+    size_t max_calls_per_client = 20;              // reading pauses while this many are in flight
     size_t workers = 4;
     std::chrono::milliseconds keepalive_interval{5000}; // ping a client idle this long (once asked)
     unsigned keepalive_count = 5;                       // drop it after this many unanswered pings
@@ -65,6 +68,11 @@ public:
     }
 };
 
+// How a listener's clients prove who they are (libvirt's auth_unix_rw, auth_tcp, auth_tls).
+enum class AuthMethod { None, Sasl };
+
+class TlsCredentials;
+
 class RpcServer {
 public:
     RpcServer(EventLoop& loop, CallHandler& handler, ServerLimits limits = {});
@@ -73,10 +81,18 @@ public:
     RpcServer& operator=(const RpcServer&) = delete;
 
     // Listens on a unix socket at `path` (replacing a stale socket file) with file mode `mode`.
-    Status listen_unix(const std::string& path, mode_t mode, bool readonly);
+    Status listen_unix(const std::string& path, mode_t mode, bool readonly,
+                       AuthMethod auth = AuthMethod::None);
     // Listens on TCP `address`:`port` (numeric host or name; port "0" picks a free one).
     // Returns the port actually bound.
-    Result<uint16_t> listen_tcp(const std::string& address, const std::string& port);
+    Result<uint16_t> listen_tcp(const std::string& address, const std::string& port,
+                                AuthMethod auth = AuthMethod::None);
+    // Like listen_tcp, but every connection starts with a TLS handshake using the credentials
+    // of set_tls_credentials() (which must come first).
+    Result<uint16_t> listen_tls(const std::string& address, const std::string& port,
+                                AuthMethod auth = AuthMethod::None);
+    // The certificates new TLS connections use; connections already up keep theirs. Loop thread.
+    void set_tls_credentials(std::shared_ptr<const TlsCredentials> credentials);
 
     // Sends a MESSAGE (an event) to a client, if it is still connected. Thread-safe.
     void send_message(uint64_t client_id, uint32_t program, int32_t proc, std::string payload);
@@ -100,9 +116,18 @@ private:
         std::string path; // the unix socket file, or "address:port" for TCP
         bool readonly = false;
         bool unix_socket = false; // its file is removed when the server goes
+        Transport transport = Transport::Unix;
+        AuthMethod auth = AuthMethod::None;
     };
 
+    Result<uint16_t> listen_inet(const std::string& address, const std::string& port,
+                                 Transport transport, AuthMethod auth);
     void on_accept(Listener& l);
+    void continue_handshake(Client& c);
+    bool decode_layers(Client& c);
+    bool handle_auth_call(Client& c, const MessageHeader& h, std::string_view payload);
+    void reply(Client& c, const MessageHeader& call, std::string_view payload);
+    void authenticated(Client& c);
     void on_client_event(uint64_t id, uint32_t events);
     void read_from(Client& c);
     void process_input(Client& c);
@@ -121,6 +146,8 @@ private:
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_; // loop thread only
     uint64_t next_client_id_ = 1;
+    size_t anonymous_clients_ = 0; // accepted, not yet authenticated
+    std::shared_ptr<const TlsCredentials> tls_;
     std::atomic<size_t> client_count_{0};
     // Last: destroyed first, so no worker runs while the rest is torn down.
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);

@@ -100,6 +100,20 @@ Result<DaemonConfig> DaemonConfig::parse(std::string_view text, std::string_view
             return true;
         };
     };
+    auto auth = [](std::string* out) {
+        return [out](const Value& v) {
+            if (v.kind != Value::Kind::String || (v.s != "none" && v.s != "sasl")) return false;
+            *out = v.s;
+            return true;
+        };
+    };
+    auto list = [](std::vector<std::string>* out) {
+        return [out](const Value& v) {
+            if (v.kind != Value::Kind::List) return false;
+            *out = v.list;
+            return true;
+        };
+    };
     const std::map<std::string_view, std::function<bool(const Value&)>> keys = {
         {"listen_tcp", boolean(&c.listen_tcp)},
         {"tcp_port", string(&c.tcp_port)},
@@ -116,6 +130,24 @@ Result<DaemonConfig> DaemonConfig::parse(std::string_view text, std::string_view
         {"log_level", number(&c.log_level, 1, 4)},
         {"log_filters", string(&c.log_filters)},
         {"log_outputs", string(&c.log_outputs)},
+        {"listen_tls", boolean(&c.listen_tls)},
+        {"tls_port", string(&c.tls_port)},
+        {"auth_unix_rw", auth(&c.auth_unix_rw)},
+        {"auth_unix_ro", auth(&c.auth_unix_ro)},
+        {"auth_tcp", auth(&c.auth_tcp)},
+        {"auth_tls", auth(&c.auth_tls)},
+        {"ca_file", string(&c.ca_file)},
+        {"cert_file", string(&c.cert_file)},
+        {"key_file", string(&c.key_file)},
+        {"crl_file", string(&c.crl_file)},
+        {"tls_no_verify_certificate", boolean(&c.tls_no_verify_certificate)},
+        {"tls_no_sanity_certificate", boolean(&c.tls_no_sanity_certificate)},
+        {"tls_allowed_dn_list", list(&c.tls_allowed_dn_list)},
+        {"tls_priority", string(&c.tls_priority)},
+        {"sasl_allowed_username_list", list(&c.sasl_allowed_username_list)},
+        {"sasl_config_dir", string(&c.sasl_config_dir)},
+        {"max_anonymous_clients", number(&c.max_anonymous_clients, 1, 1000000)},
+        {"access_rules_file", string(&c.access_rules_file)},
     };
     size_t pos = 0;
     while (pos < text.size()) {

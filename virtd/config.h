@@ -29,6 +29,26 @@ struct DaemonConfig {
     std::string log_filters;
     std::string log_outputs;
 
+    // Remote access (libvirtd.conf's names and defaults, except where noted).
+    bool listen_tls = false;
+    std::string tls_port = "16514";
+    std::string auth_unix_rw = "none"; // "none" | "sasl"
+    std::string auth_unix_ro = "none";
+    std::string auth_tcp = "none"; // libvirt's default is "sasl"
+    std::string auth_tls = "none"; // the client certificate is the credential
+    std::string ca_file = "/etc/pki/CA/cacert.pem";
+    std::string cert_file = "/etc/pki/libvirt/servercert.pem";
+    std::string key_file = "/etc/pki/libvirt/private/serverkey.pem";
+    std::string crl_file;                         // empty: no CRL
+    bool tls_no_verify_certificate = false;       // true: clients need no certificate
+    bool tls_no_sanity_certificate = false;       // true: skip the start-up certificate check
+    std::vector<std::string> tls_allowed_dn_list; // globs; empty: any verified client
+    std::string tls_priority = "NORMAL";
+    std::vector<std::string> sasl_allowed_username_list; // globs; empty: any SASL user
+    std::string sasl_config_dir; // holds virtd.conf for Cyrus SASL; empty: /etc/sasl2
+    uint32_t max_anonymous_clients = 20;
+    std::string access_rules_file; // empty: no rules (remote clients that authenticate may do all)
+
     // Parses `text` (`name` is used in messages), starting from the defaults above.
     static Result<DaemonConfig> parse(std::string_view text, std::string_view name);
     static Result<DaemonConfig> load(const std::string& path);

@@ -18,6 +18,7 @@
 #include "drivers/mock/mock_network_driver.h"
 #include "drivers/mock/mock_storage_driver.h"
 #include "rpc/server.h"
+#include "rpc/tls.h"
 #include "virtd/config.h"
 #include "virtd/remote_procedures.h"
 
@@ -96,7 +97,25 @@ virtd::rpc::ServerLimits server_limits(const virtd::DaemonConfig& cfg) {
     limits.keepalive_interval =
         std::chrono::seconds(cfg.keepalive_interval > 0 ? cfg.keepalive_interval : 86400);
     limits.keepalive_count = cfg.keepalive_count;
+    limits.max_anonymous_clients = cfg.max_anonymous_clients;
     return limits;
+}
+
+// The TLS listener's certificates, checked first: a wrong file stops the daemon with a message
+// that names it and the fix.
+virtd::Result<std::shared_ptr<virtd::rpc::TlsCredentials>>
+load_tls(const virtd::DaemonConfig& cfg) {
+    virtd::rpc::TlsServerOptions o;
+    o.files = {cfg.ca_file, cfg.cert_file, cfg.key_file, cfg.crl_file};
+    o.priority = cfg.tls_priority;
+    o.verify_client = !cfg.tls_no_verify_certificate;
+    o.allowed_dn = cfg.tls_allowed_dn_list;
+    o.check_files = !cfg.tls_no_sanity_certificate;
+    return virtd::rpc::TlsCredentials::load_server(o);
+}
+
+virtd::rpc::AuthMethod auth_method(const std::string& name) {
+    return name == "sasl" ? virtd::rpc::AuthMethod::Sasl : virtd::rpc::AuthMethod::None;
 }
 
 // unix_sock_group: the group (name or number) that owns the sockets, so its members may connect.
@@ -136,6 +155,15 @@ void reload(const std::string& config_path, virtd::rpc::RpcServer& server) {
         return;
     }
     server.set_limits(server_limits(*cfg));
+    if (cfg->listen_tls) {
+        // New connections get the new certificates; a set that fails its check changes nothing.
+        Result<std::shared_ptr<rpc::TlsCredentials>> tls = load_tls(*cfg);
+        if (tls)
+            server.set_tls_credentials(*tls);
+        else
+            fmt::print(stderr, "virtd: reload: keeping the TLS certificates in use: {}\n",
+                       tls.error().message());
+    }
     fmt::print(stderr, "virtd: reloaded configuration from {}\n", config_path);
 }
 
@@ -191,16 +219,34 @@ int main(int argc, char** argv) {
 
     std::string rw = path_join(sock_dir, "virtd-sock");
     std::string ro = path_join(sock_dir, "virtd-sock-ro");
-    if (Status s = server.listen_unix(rw, cfg.unix_sock_rw_perms, false); !s)
+    if (Status s =
+            server.listen_unix(rw, cfg.unix_sock_rw_perms, false, auth_method(cfg.auth_unix_rw));
+        !s)
         return fail(s.error());
-    if (Status s = server.listen_unix(ro, cfg.unix_sock_ro_perms, true); !s) return fail(s.error());
+    if (Status s =
+            server.listen_unix(ro, cfg.unix_sock_ro_perms, true, auth_method(cfg.auth_unix_ro));
+        !s)
+        return fail(s.error());
     if (!cfg.unix_sock_group.empty())
         for (const std::string& path : {rw, ro})
             if (Status s = set_socket_group(path, cfg.unix_sock_group); !s) return fail(s.error());
     if (opt.listen || cfg.listen_tcp) {
-        Result<uint16_t> port = server.listen_tcp(cfg.listen_addr, cfg.tcp_port);
+        Result<uint16_t> port =
+            server.listen_tcp(cfg.listen_addr, cfg.tcp_port, auth_method(cfg.auth_tcp));
         if (!port) return fail(port.error());
         fmt::print(stderr, "virtd: listening on tcp {}:{}\n", cfg.listen_addr, *port);
+    }
+    if (cfg.listen_tls) {
+        Result<std::shared_ptr<rpc::TlsCredentials>> tls = load_tls(cfg);
+        if (!tls) {
+            fmt::print(stderr, "virtd: cannot listen for TLS: {}\n", tls.error().message());
+            return 1;
+        }
+        server.set_tls_credentials(*tls);
+        Result<uint16_t> port =
+            server.listen_tls(cfg.listen_addr, cfg.tls_port, auth_method(cfg.auth_tls));
+        if (!port) return fail(port.error());
+        fmt::print(stderr, "virtd: listening on tls {}:{}\n", cfg.listen_addr, *port);
     }
 
     (void)loop.add_fd(sigfd.get(), EPOLLIN, [&](uint32_t) {

@@ -172,7 +172,7 @@ virtd::Status run(const Args& args) {
     print_wrote(paths);
     virtd::Result<std::string> dn = subject_dn(cred->cert_pem);
     if (dn) {
-        fmt::print("subject: {}\n", *dn);
+        fmt::print("subject (as tls_allowed_dn_list sees it): {}\n", *dn);
     }
     if (server) {
         fmt::print("next: the server listens for TLS on port 16514 with CA {}, certificate {} "

@@ -348,7 +348,7 @@ Result<std::string> subject_dn(const std::string& cert_pem) {
         return crt.error();
     }
     gnutls_datum_t dn{};
-    int rc = gnutls_x509_crt_get_dn3(crt->get(), &dn, 0);
+    int rc = gnutls_x509_crt_get_dn2(crt->get(), &dn); // the form the daemon matches
     if (rc < 0) {
         return tls_error(rc, "cannot read the subject DN");
     }

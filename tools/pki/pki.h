@@ -55,7 +55,8 @@ Result<Credential> issue_server(const Credential& ca, const ServerOptions& optio
 // Issues a certificate for a TLS client, signed by `ca`.
 Result<Credential> issue_client(const Credential& ca, const ClientOptions& options);
 
-// The subject DN of a PEM certificate in RFC 4514 form ("CN=admin,O=Example").
+// The subject DN of a PEM certificate as the daemon's tls_allowed_dn_list matches it (GnuTLS's
+// classic form, in certificate order, as libvirt uses: "O=Example,CN=admin").
 Result<std::string> subject_dn(const std::string& cert_pem);
 
 // Whether `host` is an IPv4 or IPv6 address literal (otherwise it is taken as a DNS name).

@@ -54,10 +54,32 @@ TEST(ConnectUriTest, NameParameterOverridesAndRemoteMeansDefault) {
 TEST(ConnectUriTest, RefusesWhatItCannotCarry) {
     EXPECT_FALSE(ConnectUri::parse("nonsense", "").ok());
     EXPECT_FALSE(ConnectUri::parse("mock+unix://host/default", "").ok());
-    auto tls = ConnectUri::parse("kvm://host/system", "");
-    ASSERT_FALSE(tls.ok()); // a host without +transport means TLS, not carried yet
-    EXPECT_EQ(tls.error().code(), ErrorCode::NoSupport);
-    EXPECT_FALSE(ConnectUri::parse("mock+ssh://host/default", "").ok());
+    auto ssh = ConnectUri::parse("mock+ssh://host/default", "");
+    ASSERT_FALSE(ssh.ok());
+    EXPECT_EQ(ssh.error().code(), ErrorCode::NoSupport);
+    EXPECT_FALSE(ConnectUri::parse("mock+tls:///default", "").ok()); // TLS needs a host
+}
+
+TEST(ConnectUriTest, TlsIsTheDefaultForAHostAndTakesItsParameters) {
+    auto t = ConnectUri::parse("kvm://admin@host/system?pkipath=/p&no_verify=1&tls_priority=NORMAL"
+                               "&authfile=/a&auth=sasl.scram-sha-256&x=1",
+                               "");
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->transport, Transport::Tls);
+    EXPECT_EQ(t->host, "host");
+    EXPECT_EQ(t->port, "16514");
+    EXPECT_EQ(t->user, "admin");
+    EXPECT_EQ(t->pkipath, "/p");
+    EXPECT_TRUE(t->no_verify);
+    EXPECT_EQ(t->tls_priority, "NORMAL");
+    EXPECT_EQ(t->authfile, "/a");
+    EXPECT_EQ(t->auth, "sasl.scram-sha-256");
+    EXPECT_EQ(t->name, "kvm:///system?x=1"); // client-only parameters stay here
+    auto p = ConnectUri::parse("mock+tls://[::1]:26514/default?no_verify=0", "");
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->host, "::1");
+    EXPECT_EQ(p->port, "26514");
+    EXPECT_FALSE(p->no_verify);
 }
 
 TEST(ConnectUriTest, DefaultSocketFollowsVirtdSock) {

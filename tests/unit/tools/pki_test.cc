@@ -219,7 +219,7 @@ TEST(Pki, SubjectDn) {
     Credential client = must(issue_client(ca, {"admin", "Example", 1}));
     Result<std::string> dn = subject_dn(client.cert_pem);
     ASSERT_TRUE(dn.ok());
-    EXPECT_EQ(*dn, "CN=admin,O=Example");
+    EXPECT_EQ(*dn, "O=Example,CN=admin");
 }
 
 TEST(Pki, SystemLayoutUsesLibvirtPaths) {

@@ -44,5 +44,40 @@ TEST(DaemonConfig, ErrorsNameLineAndKey) {
     EXPECT_FALSE(DaemonConfig::load("/nonexistent/virtd.conf").ok());
 }
 
+TEST(DaemonConfig, RemoteAccessSettings) {
+    Result<DaemonConfig> c = DaemonConfig::parse(R"(
+listen_tls = 1
+tls_port = "26514"
+auth_tcp = "sasl"
+auth_tls = "none"
+ca_file = "/p/ca.pem"
+cert_file = "/p/cert.pem"
+key_file = "/p/key.pem"
+crl_file = "/p/crl.pem"
+tls_no_verify_certificate = 1
+tls_allowed_dn_list = ["O=Example,CN=*", "*,CN=admin"]
+tls_priority = "SECURE256"
+sasl_allowed_username_list = ["ops", "admin@*"]
+max_anonymous_clients = 5
+access_rules_file = "/etc/virtd/access.rules"
+)",
+                                                 "r.conf");
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    EXPECT_TRUE(c->listen_tls);
+    EXPECT_EQ(c->tls_port, "26514");
+    EXPECT_EQ(c->auth_tcp, "sasl");
+    EXPECT_EQ(c->auth_unix_rw, "none"); // defaults stay
+    EXPECT_EQ(c->crl_file, "/p/crl.pem");
+    EXPECT_TRUE(c->tls_no_verify_certificate);
+    EXPECT_EQ(c->tls_allowed_dn_list.size(), 2u);
+    EXPECT_EQ(c->tls_allowed_dn_list[1], "*,CN=admin");
+    EXPECT_EQ(c->sasl_allowed_username_list[1], "admin@*");
+    EXPECT_EQ(c->max_anonymous_clients, 5u);
+    EXPECT_EQ(c->access_rules_file, "/etc/virtd/access.rules");
+    EXPECT_EQ(DaemonConfig::parse("auth_tls = \"polkit\"", "x").error().message(),
+              "x line 1: auth_tls: value of the wrong kind or out of range");
+    EXPECT_FALSE(DaemonConfig::parse("tls_allowed_dn_list = \"CN=x\"", "x").ok());
+}
+
 } // namespace
 } // namespace virtd
