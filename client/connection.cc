@@ -43,14 +43,15 @@ Connection::~Connection() {
     (void)close();
 }
 
-Result<std::unique_ptr<Connection>> Connection::open(const std::string& uri, unsigned flags) {
+Result<std::unique_ptr<Connection>> Connection::open(const std::string& uri, unsigned flags,
+                                                     CredentialPrompt prompt) {
     bool readonly = (flags & kConnectReadOnly) != 0;
     Result<ConnectUri> parsed = ConnectUri::parse(uri, default_socket_path(readonly));
     if (!parsed) return parsed.error();
     Result<std::unique_ptr<rpc::RpcClient>> rpc = connect(*parsed);
     if (!rpc) return rpc.error();
     std::unique_ptr<Connection> conn(new Connection(std::move(*rpc), uri, readonly));
-    if (Status s = conn->handshake(parsed->name, flags); !s) {
+    if (Status s = conn->handshake(*parsed, flags, prompt); !s) {
         conn->closed_ = true; // nothing to close politely
         return s.error();
     }
@@ -59,11 +60,30 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& uri, uns
 
 // The sequence stock virsh sends (research §2.4): auth list, keepalive feature, open, event and
 // close-callback features, close-callback registration.
-Status Connection::handshake(const std::string& name, unsigned flags) {
+Status Connection::handshake(const ConnectUri& uri, unsigned flags,
+                             const CredentialPrompt& prompt) {
+    const std::string& name = uri.name;
     rpc_->set_message_handler([this](const rpc::MessageHeader& h, const std::string& payload) {
         on_message(h, payload);
     });
-    if (auto auth = remote_.auth_list(); !auth) return auth.error();
+    Result<rpc::AuthListRet> auth = remote_.auth_list();
+    if (!auth && auth.error().code() != ErrorCode::NoSupport) return auth.error();
+    constexpr int32_t kAuthSasl = 1;
+    if (auth && !auth->types.empty() && auth->types[0] == kAuthSasl) {
+        SaslAuthOptions o;
+        o.host = uri.transport == Transport::Unix ? "localhost" : uri.host;
+        o.user = uri.user;
+        o.authfile = uri.authfile;
+        if (uri.auth.starts_with("sasl.")) o.mechanism = uri.auth.substr(5);
+        o.unix_socket = uri.transport == Transport::Unix;
+        o.prompt = prompt;
+        if (Status s = authenticate_sasl(remote_, *rpc_, o); !s) return s;
+    } else if (auth && !auth->types.empty() && auth->types[0] != 0) {
+        return make_error(ErrorCode::AuthFailed, ErrorDomain::Auth,
+                          "authentication failed: the server wants authentication type {}, "
+                          "which this client does not speak",
+                          auth->types[0]);
+    }
     Result<bool> keepalive = supports_feature(kFeatureKeepalive);
     if (!keepalive) return keepalive.error();
     if (Status s = remote_.connect_open({name, flags}); !s) return s;

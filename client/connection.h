@@ -20,6 +20,7 @@
 
 #include "client/domain.h"
 #include "client/network.h"
+#include "client/sasl_auth.h"
 #include "client/snapshot.h"
 #include "client/storage_pool.h"
 #include "client/storage_vol.h"
@@ -28,6 +29,8 @@
 #include "rpc/remote_protocol.h"
 
 namespace virtd::client {
+
+struct ConnectUri;
 
 // Flags for Connection::open (libvirt's virConnectFlags).
 inline constexpr unsigned kConnectReadOnly = 1;
@@ -54,9 +57,11 @@ using LifecycleHandler = std::function<void(const Domain&, int event, int detail
 
 class Connection {
 public:
-    // Connects as the URI says (see ConnectUri) and opens the driver it names. Flags:
-    // kConnectReadOnly. The error is the transport's or the daemon's.
-    static Result<std::unique_ptr<Connection>> open(const std::string& uri, unsigned flags = 0);
+    // Connects as the URI says (see ConnectUri), authenticates if the daemon asks (SASL: see
+    // sasl_auth.h; `prompt` is asked what the URI and auth file do not say) and opens the
+    // driver it names. Flags: kConnectReadOnly. The error is the transport's or the daemon's.
+    static Result<std::unique_ptr<Connection>> open(const std::string& uri, unsigned flags = 0,
+                                                    CredentialPrompt prompt = {});
     // Closes politely if still open.
     ~Connection();
     Connection(const Connection&) = delete;
@@ -135,7 +140,7 @@ public:
 
 private:
     Connection(std::unique_ptr<rpc::RpcClient> rpc, std::string uri, bool readonly);
-    Status handshake(const std::string& name, unsigned flags);
+    Status handshake(const ConnectUri& uri, unsigned flags, const CredentialPrompt& prompt);
     void on_message(const rpc::MessageHeader& h, const std::string& payload);
 
     std::unique_ptr<rpc::RpcClient> rpc_; // immutable after open

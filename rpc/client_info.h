@@ -24,6 +24,7 @@ struct ClientInfo {
     std::string peer;      // "unix", or the TCP peer "address;port", for logs
     std::string x509_dn;   // TLS: the verified client certificate's subject DN
     std::string sasl_user; // SASL: the authenticated user name
+    unsigned sasl_ssf = 0; // SASL: the security layer's strength (56 and up: encrypted)
 };
 
 } // namespace virtd::rpc

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "rpc/channel.h"
 #include "rpc/remote_protocol.h"
+#include "rpc/sasl.h"
 #include "rpc/tls.h"
 #include "rpc/wire_error.h"
 
@@ -40,7 +41,10 @@ struct RpcServer::Client {
     std::unique_ptr<TlsSession> handshake; // a TLS session until its handshake is done
     std::string handshake_in;
     AuthMethod auth = AuthMethod::None;
-    bool authenticated = false; // may call more than the auth procedures
+    std::unique_ptr<SaslServerSession> sasl; // from AUTH_SASL_INIT until authenticated
+    unsigned tls_bits = 0;                   // the TLS cipher's key bits: SASL's external SSF
+    std::string local_addr;                  // "address;port" of our end, for SASL
+    bool authenticated = false;              // may call more than the auth procedures
     uint64_t auth_timer = 0;
     unsigned auth_steps = 0;
 };
@@ -70,11 +74,13 @@ std::string error_frame(const MessageHeader& call, const Error& e) {
     return encode_message(h, w.data());
 }
 
-// "address;port" of a TCP peer, as libvirt writes it in its logs.
-std::string peer_name(int fd) {
+// "address;port" of a TCP peer (or of our end), as libvirt and Cyrus SASL write them.
+std::string peer_name(int fd, bool local = false) {
     sockaddr_storage sa{};
     socklen_t len = sizeof sa;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return "?";
+    int rc = local ? ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len)
+                   : ::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    if (rc < 0) return "?";
     char host[NI_MAXHOST], serv[NI_MAXSERV];
     if (getnameinfo(reinterpret_cast<sockaddr*>(&sa), len, host, sizeof host, serv, sizeof serv,
                     NI_NUMERICHOST | NI_NUMERICSERV) != 0)
@@ -215,6 +221,7 @@ void RpcServer::on_accept(Listener& l) {
         c->info.local = l.unix_socket;
         c->info.transport = l.transport;
         c->info.peer = l.unix_socket ? "unix" : peer_name(fd.get());
+        if (!l.unix_socket) c->local_addr = peer_name(fd.get(), true);
         ucred cred{};
         socklen_t len = sizeof cred;
         // Peer credentials exist only on unix sockets; TCP clients are known by their auth.
@@ -300,6 +307,7 @@ void RpcServer::continue_handshake(Client& c) {
         return flush(c);
     }
     c.info.x509_dn = c.handshake->peer_dn();
+    c.tls_bits = c.handshake->key_bits();
     log::info("rpc", "TLS client {} is '{}'", c.info.peer, c.info.x509_dn);
     c.layers.push_back(std::move(c.handshake));
     c.layer_in.push_back(std::move(c.handshake_in));
@@ -489,9 +497,103 @@ bool RpcServer::handle_auth_call(Client& c, const MessageHeader& h, std::string_
         reply(c, h, w.data());
         return true;
     }
-    queue_write(c, error_frame(h, make_error(ErrorCode::AuthFailed, ErrorDomain::Rpc,
-                                             "authentication failed: SASL is not in use on "
-                                             "this connection")));
+    if (c.auth != AuthMethod::Sasl || c.authenticated) {
+        queue_write(c, error_frame(h, make_error(ErrorCode::AuthFailed, ErrorDomain::Rpc,
+                                                 "authentication failed: SASL is not in use on "
+                                                 "this connection")));
+        return true;
+    }
+    return sasl_call(c, h, payload);
+}
+
+// Every failure reads the same to the client, whatever the cause (no such user, wrong
+// password, a user outside the allowed list); the log says which, with the peer. The
+// connection closes after the error is sent.
+void RpcServer::auth_failed(Client& c, const MessageHeader& call, std::string_view why) {
+    log::warning("rpc", "client {}: SASL authentication failed: {}", c.info.peer, why);
+    c.sasl.reset();
+    c.closing = true;
+    queue_write(c, error_frame(call, make_error(ErrorCode::AuthFailed, ErrorDomain::Rpc,
+                                                "authentication failed")));
+}
+
+bool RpcServer::sasl_call(Client& c, const MessageHeader& h, std::string_view payload) {
+    XdrReader r(payload);
+    XdrWriter w;
+    auto proc = static_cast<RemoteProc>(h.proc);
+    if (proc == RemoteProc::AuthSaslInit) {
+        if (c.sasl) {
+            auth_failed(c, h, "AUTH_SASL_INIT sent twice");
+            return true;
+        }
+        SaslPeer peer;
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        peer.server_name = host;
+        peer.local_addr = c.local_addr;
+        peer.remote_addr = c.info.local ? "" : c.info.peer;
+        peer.secure_channel = c.info.transport != Transport::Tcp;
+        peer.external_ssf = c.tls_bits;
+        Result<std::unique_ptr<SaslServerSession>> session = SaslServerSession::create(peer);
+        if (!session) {
+            auth_failed(c, h, session.error().message());
+            return true;
+        }
+        Result<std::string> mechs = (*session)->mechlist();
+        if (!mechs) {
+            auth_failed(c, h, mechs.error().message());
+            return true;
+        }
+        c.sasl = std::move(*session);
+        encode(w, AuthSaslInitRet{*mechs});
+        reply(c, h, w.data());
+        return true;
+    }
+    if (!c.sasl) {
+        auth_failed(c, h, "AUTH_SASL_START/STEP before AUTH_SASL_INIT");
+        return true;
+    }
+    if (++c.auth_steps > limits_.auth_max_steps) {
+        auth_failed(c, h, fmt::format("more than {} SASL steps", limits_.auth_max_steps));
+        return true;
+    }
+    Result<SaslStep> step = Error(ErrorCode::InternalError, ErrorDomain::Rpc, "");
+    if (proc == RemoteProc::AuthSaslStart) {
+        AuthSaslStartArgs a;
+        if (!decode(r, a) || r.remaining() != 0) return false;
+        step = c.sasl->start(a.mech, a.nil ? std::nullopt : std::optional(std::move(a.data)));
+    } else {
+        AuthSaslStepArgs a;
+        if (!decode(r, a) || r.remaining() != 0) return false;
+        step = c.sasl->step(a.nil ? std::nullopt : std::optional(std::move(a.data)));
+    }
+    if (!step) {
+        auth_failed(c, h, step.error().message());
+        return true;
+    }
+    std::unique_ptr<SecurityLayer> layer;
+    if (step->complete) {
+        std::string user = c.sasl->username();
+        if (!dn_allowed(user, auth_options_.sasl_allowed_users)) {
+            auth_failed(c, h, fmt::format("user '{}' is not in sasl_allowed_username_list", user));
+            return true;
+        }
+        c.info.sasl_user = user;
+        c.info.sasl_ssf = c.sasl->ssf();
+        layer = c.sasl->make_layer();
+        c.sasl.reset();
+        authenticated(c);
+        log::info("rpc", "client {} authenticated as '{}' (SSF {})", c.info.peer, user,
+                  c.info.sasl_ssf);
+    }
+    AuthSaslStepRet ret{step->complete ? 1 : 0, step->data ? 0 : 1, step->data.value_or("")};
+    encode(w, ret); // START and STEP replies have the same layout
+    reply(c, h, w.data());
+    // The reply above went out as it was; every byte after it is wrapped.
+    if (layer && find(c.info.id)) {
+        c.layers.push_back(std::move(layer));
+        c.layer_in.emplace_back();
+    }
     return true;
 }
 

@@ -71,6 +71,12 @@ public:
 // How a listener's clients prove who they are (libvirt's auth_unix_rw, auth_tcp, auth_tls).
 enum class AuthMethod { None, Sasl };
 
+// What SASL authentication accepts (sasl_server_setup() must have run before a SASL listener
+// gets its first client).
+struct AuthOptions {
+    std::vector<std::string> sasl_allowed_users; // globs; empty: any user SASL accepts
+};
+
 class TlsCredentials;
 
 class RpcServer {
@@ -93,6 +99,8 @@ public:
                                 AuthMethod auth = AuthMethod::None);
     // The certificates new TLS connections use; connections already up keep theirs. Loop thread.
     void set_tls_credentials(std::shared_ptr<const TlsCredentials> credentials);
+    // Takes effect for authentications that complete from now on. Loop thread.
+    void set_auth_options(AuthOptions options) { auth_options_ = std::move(options); }
 
     // Sends a MESSAGE (an event) to a client, if it is still connected. Thread-safe.
     void send_message(uint64_t client_id, uint32_t program, int32_t proc, std::string payload);
@@ -128,6 +136,8 @@ private:
     bool handle_auth_call(Client& c, const MessageHeader& h, std::string_view payload);
     void reply(Client& c, const MessageHeader& call, std::string_view payload);
     void authenticated(Client& c);
+    void auth_failed(Client& c, const MessageHeader& call, std::string_view why);
+    bool sasl_call(Client& c, const MessageHeader& h, std::string_view payload);
     void on_client_event(uint64_t id, uint32_t events);
     void read_from(Client& c);
     void process_input(Client& c);
@@ -148,6 +158,7 @@ private:
     uint64_t next_client_id_ = 1;
     size_t anonymous_clients_ = 0; // accepted, not yet authenticated
     std::shared_ptr<const TlsCredentials> tls_;
+    AuthOptions auth_options_;
     std::atomic<size_t> client_count_{0};
     // Last: destroyed first, so no worker runs while the rest is torn down.
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);

@@ -233,6 +233,7 @@ Status check_tls_files(const TlsFiles& files, TlsRole role) {
                                      cert_what, files.cert_file, side, side,
                                      fix_for(cert_what, role)));
     std::vector<gnutls_x509_crt_t> ca_list;
+    ca_list.reserve(cas.size());
     for (const Crt& ca : cas)
         ca_list.push_back(ca.get());
     unsigned verify = 0;

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tools/vsh/credentials.h"
+
 namespace virtd::vsh {
 namespace {
 
@@ -159,8 +161,8 @@ std::string Vsh::effective_uri() const {
 
 client::Connection* Vsh::conn() {
     if (conn_) return conn_.get();
-    Result<std::unique_ptr<client::Connection>> c =
-        client::Connection::open(effective_uri(), readonly ? client::kConnectReadOnly : 0);
+    Result<std::unique_ptr<client::Connection>> c = client::Connection::open(
+        effective_uri(), readonly ? client::kConnectReadOnly : 0, ask_credential);
     if (!c) {
         fail(c.error(), "failed to connect to the hypervisor");
         return nullptr;

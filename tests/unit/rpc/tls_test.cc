@@ -171,7 +171,7 @@ TEST(TlsSessionTest, MutualVerificationAndRecordsBothWays) {
     EXPECT_THAT(s.server->peer_dn(), HasSubstr("CN=admin"));
     EXPECT_GE(s.server->key_bits(), 128u);
 
-    std::string big(200 * 1024, 'x');
+    std::string big(size_t{200} * 1024, 'x');
     for (size_t i = 0; i < big.size(); ++i)
         big[i] = static_cast<char>(i * 31);
     std::string wire, got;
