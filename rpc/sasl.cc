@@ -220,7 +220,7 @@ Status split_sasl_records(std::string& wire, const std::function<Status(std::str
             break;
         }
         if (wire.size() - pos - 4 < len) break;
-        result = each(std::string_view(wire).substr(pos + 4, len));
+        result = each(std::string_view(wire).substr(pos, 4 + len));
         pos += 4 + len;
         if (!result) break;
     }
@@ -248,10 +248,15 @@ Status SaslLayer::encode(std::string_view plain, std::string& wire) {
         if (rc != SASL_OK)
             return make_error(ErrorCode::Rpc, ErrorDomain::Rpc, "cannot encode SASL data: {}",
                               sasl_errstring(rc, nullptr, nullptr));
-        unsigned char len[4] = {
-            static_cast<unsigned char>(out_len >> 24), static_cast<unsigned char>(out_len >> 16),
-            static_cast<unsigned char>(out_len >> 8), static_cast<unsigned char>(out_len)};
-        wire.append(reinterpret_cast<const char*>(len), 4);
+        // The mechanism frames its own output (see sasl.h); anything else would not be what
+        // a libvirt peer expects.
+        const auto* p = reinterpret_cast<const unsigned char*>(out);
+        if (out_len < 4 || ((size_t{p[0]} << 24) | (size_t{p[1]} << 16) | (size_t{p[2]} << 8) |
+                            p[3]) != out_len - 4)
+            return make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
+                              "the SASL mechanism's output of {} bytes is not one length-framed "
+                              "record",
+                              out_len);
         wire.append(out, out_len);
         plain.remove_prefix(chunk.size());
     }
@@ -266,7 +271,7 @@ Status SaslLayer::decode(std::string& wire, std::string& plain) {
                              &out_len);
         if (rc != SASL_OK)
             return make_error(ErrorCode::Rpc, ErrorDomain::Rpc,
-                              "cannot decode a SASL record of {} bytes: {}", record.size(),
+                              "cannot decode a SASL record of {} bytes: {}", record.size() - 4,
                               sasl_errstring(rc, nullptr, nullptr));
         if (out_len) plain.append(out, out_len);
         return {};

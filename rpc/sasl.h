@@ -72,7 +72,13 @@ struct SaslStep {
 // and the layer it makes, so the layer outlives the session safely.
 struct SaslConn;
 
-// Security-layer records: uint32 big-endian length, then one sasl_encode() output.
+// SASL security-layer records on the wire: a uint32 big-endian length, then that many bytes
+// (RFC 4422 section 3.7). Cyrus's mechanisms (DIGEST-MD5, GSSAPI) write the length word
+// themselves: one sasl_encode() output is one whole record, length included, and sasl_decode()
+// takes whole records. So the layer sends sasl_encode() output as it is (a 32-byte RPC message
+// under DIGEST-MD5 goes out as 00000030 + 48 bytes, as libvirt sends it) and checks each
+// incoming record's length against kSaslMaxRecord before handing the record to sasl_decode().
+// Plaintext goes through sasl_encode in chunks of at most the peer's negotiated maxbufsize.
 class SaslLayer : public SecurityLayer {
 public:
     explicit SaslLayer(std::shared_ptr<SaslConn> conn);
@@ -87,9 +93,10 @@ private:
     unsigned max_out_ = 0;
 };
 
-// Takes every whole record from the front of `wire`, calling `each` with its body (without the
-// length word); a partial record stays in `wire`. A record of 0 bytes or above kSaslMaxRecord is
-// an error, as is any error `each` returns (which stops the walk).
+// Takes every whole record from the front of `wire`, calling `each` with the record including
+// its 4-byte length word (what sasl_decode wants); a partial record stays in `wire`. A length
+// of 0 or above kSaslMaxRecord is an error, as is any error `each` returns (which stops the
+// walk; the records before it, and that one, are gone from `wire`).
 Status split_sasl_records(std::string& wire, const std::function<Status(std::string_view)>& each);
 
 // Where a session runs: names and addresses for Cyrus, and how secure the channel already is.

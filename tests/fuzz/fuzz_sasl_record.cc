@@ -17,9 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t consumed = 0;
     size_t records = 0;
     auto each = [&](std::string_view record) -> virtd::Status {
-        // Every record handed out is non-empty, within the limit, and a piece of the input.
-        if (record.empty() || record.size() > kSaslMaxRecord) std::abort();
-        consumed += 4 + record.size();
+        // Every record handed out is its length word plus a non-empty body within the limit.
+        if (record.size() < 5 || record.size() - 4 > kSaslMaxRecord) std::abort();
+        const auto* p = reinterpret_cast<const unsigned char*>(record.data());
+        size_t len = (size_t{p[0]} << 24) | (size_t{p[1]} << 16) | (size_t{p[2]} << 8) | p[3];
+        if (len != record.size() - 4) std::abort();
+        consumed += record.size();
         // Stop the walk now and then, as a failing sasl_decode would.
         if (++records % 7 == 0)
             return virtd::make_error(virtd::ErrorCode::Rpc, virtd::ErrorDomain::Rpc, "stop");

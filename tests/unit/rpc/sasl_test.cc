@@ -160,6 +160,16 @@ TEST_F(Sasl, DigestMd5OnPlainTcpWrapsBothDirections) {
     p.server.reset();
     p.client.reset();
 
+    // On the wire exactly as libvirt sends it: sasl_encode's output, whose first word is the
+    // length of the rest (a 32-byte message: 00000030 + 48 bytes), no second length word.
+    std::string small;
+    ASSERT_TRUE(client_layer->encode(std::string(32, 'm'), small));
+    ASSERT_EQ(small.size(), 52u);
+    EXPECT_EQ(small.substr(0, 4), std::string("\0\0\0\x30", 4));
+    std::string small_plain;
+    ASSERT_TRUE(server_layer->decode(small, small_plain));
+    EXPECT_EQ(small_plain, std::string(32, 'm'));
+
     expect_round_trip(*client_layer, *server_layer, "hello server", false);
     expect_round_trip(*server_layer, *client_layer, "hello client", false);
 
@@ -255,7 +265,8 @@ TEST(SaslRecords, SplitsWholeRecordsAndKeepsTheRest) {
         return {};
     });
     ASSERT_TRUE(s);
-    EXPECT_EQ(got, (std::vector<std::string>{"abc", "de"}));
+    EXPECT_EQ(got, (std::vector<std::string>{std::string("\0\0\0\3abc", 7),
+                                             std::string("\0\0\0\2de", 6)}));
     EXPECT_EQ(wire, std::string("\0\0\0\5xy", 6));
 }
 
