@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string_view>
 
 #include "rpc/client_info.h"
 
@@ -23,11 +25,33 @@ inline constexpr unsigned kProcReadOnly = 2; // allowed on a read-only connectio
 inline constexpr unsigned kProcStream = 4;   // opens a data stream
 inline constexpr unsigned kProcFast = 8;     // answered from memory: may run on the loop thread
 
+// Access control: the kinds of object a permission is about (libvirt's ACL object types; a
+// snapshot is checked as its domain).
+enum class AclObject : uint8_t { Connect, Domain, Network, StoragePool, StorageVol };
+
+// One permission, libvirt-style: `domain:start` is {AclObject::Domain, "start"}.
+struct AclPermission {
+    AclObject object;
+    const char* perm;
+};
+
+// One permission check dispatch asks for, on the object the procedure acts on.
+struct AclCheck {
+    AclObject object;
+    const char* perm;
+    std::string_view name;   // the object's name; empty when not known (connect, restore)
+    std::string_view parent; // storage_vol: its pool's name
+    std::string_view xml;    // a new object described by XML: its <name> is the object's name
+};
+
 struct ProcedureInfo {
     int32_t number;
     const char* name;
     unsigned flags;
     const char* api; // the libvirt API it serves, for messages: "virDomainDefineXML"
+    std::span<const AclPermission> acl;    // every permission the call needs (acl= in the .def)
+    std::span<const AclPermission> filter; // list calls: what the caller must hold on each
+                                           // object for it to be listed (filter= in the .def)
 };
 
 } // namespace virtd::rpc

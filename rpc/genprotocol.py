@@ -35,6 +35,32 @@ def api_name(proc_name):
 ATTR_FLAGS = {'preopen': 'kProcPreOpen', 'readonly': 'kProcReadOnly', 'stream': 'kProcStream',
               'fast': 'kProcFast'}
 
+# Access control object kinds: the .def's name -> AclObject enumerator, and the handle type that
+# names such an object in a procedure's arguments or reply. A snapshot is checked as its domain.
+ACL_OBJECTS = {'connect': 'Connect', 'domain': 'Domain', 'network': 'Network',
+               'storage_pool': 'StoragePool', 'storage_vol': 'StorageVol'}
+ACL_HANDLES = {'domain': ('nonnull_domain', 'nonnull_domain_snapshot'),
+               'network': ('nonnull_network',), 'storage_pool': ('nonnull_storage_pool',),
+               'storage_vol': ('nonnull_storage_vol',)}
+ACL_PERM_RE = re.compile(r'^(\w+):(\w+)(?:@(\w+))?$')
+XML_FIELDS = ('xml', 'xml_desc')
+
+
+def parse_acl(value, where, allow_field):
+    """acl=/filter= values: OBJECT:PERM[@FIELD],... -> [(object, perm, field or None)]."""
+    out = []
+    for item in value.split(','):
+        m = ACL_PERM_RE.match(item)
+        if not m:
+            sys.exit(f'{where}: cannot read permission "{item}" (want OBJECT:PERMISSION)')
+        if m[1] not in ACL_OBJECTS:
+            sys.exit(f'{where}: unknown access control object "{m[1]}" '
+                     f'(one of {", ".join(ACL_OBJECTS)})')
+        if m[3] and not allow_field:
+            sys.exit(f'{where}: "@{m[3]}" is only for acl= permissions')
+        out.append((m[1], m[2], m[3]))
+    return out
+
 
 def camel(name):
     return ''.join(p[:1].upper() + p[1:] for p in name.split('_'))
@@ -129,14 +155,26 @@ def parse(path):
             program = {'name': m[1], 'number': int(m[2], 0), 'version': int(m[3]),
                        'procs': [], 'messages': []}
             proto.programs.append(program)
-        elif m := re.match(r'^proc (\d+) (\w+) \((.*?)\) -> \((.*?)\)(?: \[([\w ]*)\])?$', line):
-            attrs = (m[5] or '').split()
-            for a in attrs:
-                if a not in ATTR_FLAGS:
+        elif m := re.match(r'^proc (\d+) (\w+) \((.*?)\) -> \((.*?)\)(?: \[([^\]]*)\])?$', line):
+            attrs, acl, filt = [], None, []
+            for a in (m[5] or '').split():
+                if a == 'acl=none':
+                    acl = []
+                elif a.startswith('acl='):
+                    acl = parse_acl(a[4:], where, True)
+                elif a.startswith('filter='):
+                    filt = parse_acl(a[7:], where, False)
+                elif a in ATTR_FLAGS:
+                    attrs.append(a)
+                else:
                     sys.exit(f'{where}: unknown attribute "{a}"')
+            if acl is None and program['name'] == 'remote':
+                sys.exit(f'{where}: proc {m[2]} has no acl= attribute: name the permissions it '
+                         'needs (acl=OBJECT:PERM,...) or acl=none')
             program['procs'].append({'number': int(m[1]), 'name': m[2],
                                      'args': fields_of(m[3], where),
-                                     'ret': fields_of(m[4], where), 'attrs': attrs})
+                                     'ret': fields_of(m[4], where), 'attrs': attrs,
+                                     'acl': acl or [], 'filter': filt, 'where': where})
         elif m := re.match(r'^message (\d+) (\w+) \((.*)\)$', line):
             program['messages'].append({'number': int(m[1]), 'name': m[2],
                                         'fields': fields_of(m[3], where)})
@@ -166,6 +204,71 @@ def check(proto):
             seen.add(proc['number'])
             check_fields(proc.get('args', []) + proc.get('ret', []) + proc.get('fields', []),
                          proc['name'])
+
+
+def handle_ref(f, var):
+    """(name, parent) C++ expressions for an object handle field."""
+    if f.type == 'nonnull_domain_snapshot':
+        return f'{var}.{f.name}.dom.name', '{}'
+    if f.type == 'nonnull_storage_vol':
+        return f'{var}.{f.name}.name', f'{var}.{f.name}.pool'
+    return f'{var}.{f.name}.name', '{}'
+
+
+def acl_checks(proc):
+    """Where each permission of a procedure is checked: [(phase, AclCheck initializer)]. Phase
+    'pre' runs after the arguments are decoded and before the handler; 'post' checks the object
+    the handler returned, before the reply is encoded (lookups, whose object is known only then).
+    The object is, in order: the argument named by @FIELD; the first argument that is a handle of
+    the permission's kind; an xml argument describing a new object; the handle in the reply;
+    otherwise none (only rules that name no object grant it)."""
+    out = []
+    plain = [f for f in proc['args'] if not f.optional and f.kind == 'plain']
+    for obj, perm, field in proc['acl']:
+        kind = f'AclObject::{ACL_OBJECTS[obj]}'
+        head = f'AclCheck{{{kind}, "{perm}"'
+        if obj == 'connect':
+            out.append(('pre', head + ', {}, {}, {}}'))
+            continue
+        handles = ACL_HANDLES[obj]
+        parent_pool = next((f'a.{f.name}.name' for f in plain
+                            if f.type == 'nonnull_storage_pool'), '{}')
+        if field:
+            f = next((f for f in plain if f.name == field), None)
+            if f is None:
+                sys.exit(f'{proc["where"]}: {obj}:{perm}@{field}: no argument "{field}"')
+            if f.type in handles:
+                name, parent = handle_ref(f, 'a')
+                out.append(('pre', f'{head}, {name}, {parent}, {{}}}}'))
+            elif f.type == 'string':
+                parent = parent_pool if obj == 'storage_vol' else '{}'
+                out.append(('pre', f'{head}, {{}}, {parent}, a.{f.name}}}'))
+            else:
+                sys.exit(f'{proc["where"]}: {obj}:{perm}@{field}: "{field}" is neither a '
+                         f'{obj} handle nor an XML string')
+            continue
+        f = next((f for f in plain if f.type in handles), None)
+        if f:
+            name, parent = handle_ref(f, 'a')
+            out.append(('pre', f'{head}, {name}, {parent}, {{}}}}'))
+            continue
+        f = next((f for f in plain if f.name in XML_FIELDS and f.type == 'string'), None)
+        if f:
+            parent = parent_pool if obj == 'storage_vol' else '{}'
+            out.append(('pre', f'{head}, {{}}, {parent}, a.{f.name}}}'))
+            continue
+        f = next((f for f in proc['ret'] if not f.optional and f.kind == 'plain'
+                  and f.type in handles), None)
+        if f:
+            name, parent = handle_ref(f, '(*r)')
+            out.append(('post', f'{head}, {name}, {parent}, {{}}}}'))
+            continue
+        out.append(('pre', head + ', {}, {}, {}}'))
+    return out
+
+
+def acl_table(items):
+    return ', '.join(f'{{AclObject::{ACL_OBJECTS[o]}, "{p}"}}' for o, p, _ in items)
 
 
 class Emitter:
@@ -371,11 +474,20 @@ class Emitter:
         h.append(f'const ProcedureInfo* {p["name"]}_procedure(int32_t number);')
         h.append('')
         cc.append(f'const ProcedureInfo* {p["name"]}_procedure(int32_t number) {{')
+        for proc in sorted(p['procs'], key=lambda x: x['number']):
+            if proc['acl']:
+                cc.append(f'    static constexpr AclPermission kAcl{proc["number"]}[] = '
+                          f'{{{acl_table(proc["acl"])}}};')
+            if proc['filter']:
+                cc.append(f'    static constexpr AclPermission kFilter{proc["number"]}[] = '
+                          f'{{{acl_table(proc["filter"])}}};')
         cc.append('    static constexpr ProcedureInfo kTable[] = {')
         for proc in sorted(p['procs'], key=lambda x: x['number']):
             flags = ' | '.join(ATTR_FLAGS[a] for a in proc['attrs']) or '0'
+            acl = f'kAcl{proc["number"]}' if proc['acl'] else '{}'
+            filt = f'kFilter{proc["number"]}' if proc['filter'] else '{}'
             cc.append(f'        {{{proc["number"]}, "{proc["name"]}", {flags}, '
-                      f'"{api_name(proc["name"])}"}},')
+                      f'"{api_name(proc["name"])}", {acl}, {filt}}},')
         cc.append('    };')
         cc.append('    auto it = std::lower_bound(std::begin(kTable), std::end(kTable), number,')
         cc.append('                               [](const ProcedureInfo& p, int32_t n) '
@@ -390,6 +502,14 @@ class Emitter:
         h.append(f'class {P}Handlers {{')
         h.append('public:')
         h.append(f'    virtual ~{P}Handlers() = default;')
+        h.append('    // Access control: dispatch asks this for every permission a procedure needs')
+        h.append('    // (acl= in the .def), on the object it acts on. The default allows all.')
+        h.append('    virtual Status authorize(const CallContext& ctx, const AclCheck& check);')
+        cc.append(f'Status {P}Handlers::authorize(const CallContext& /*ctx*/, '
+                  'const AclCheck& /*check*/) {')
+        cc.append('    return {};')
+        cc.append('}')
+        cc.append('')
         for proc in p['procs']:
             C = camel(proc['name'])
             ret = f'Result<{C}Ret>' if proc['ret'] else 'Status'
@@ -425,9 +545,18 @@ class Emitter:
             else:
                 cc.append('        if (!args.finish())')
                 cc.append(f'            return malformed_call("{proc["name"]}", args.error());')
+            checks = acl_checks(proc)
+            for phase, check in checks:
+                if phase == 'pre':
+                    cc.append(f'        if (Status s = handlers.authorize(ctx, {check}); !s) '
+                              'return s;')
             if proc['ret']:
                 cc.append(f'        Result<{C}Ret> r = handlers.{proc["name"]}({call_args});')
                 cc.append('        if (!r) return r.error();')
+                for phase, check in checks:
+                    if phase == 'post':
+                        cc.append(f'        if (Status s = handlers.authorize(ctx, {check}); !s) '
+                                  'return s;')
                 cc.append('        encode(reply, *r);')
                 cc.append('        return {};')
             else:

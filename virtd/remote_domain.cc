@@ -75,9 +75,9 @@ Status RemoteProcedures::domain_undefine_flags(const rpc::CallContext&,
 }
 
 Result<rpc::ConnectListAllDomainsRet>
-RemoteProcedures::connect_list_all_domains(const rpc::CallContext&,
+RemoteProcedures::connect_list_all_domains(const rpc::CallContext& ctx,
                                            const rpc::ConnectListAllDomainsArgs& a) {
-    Result<std::vector<DomainRef>> list = domains_.list_all(a.flags);
+    Result<std::vector<DomainRef>> list = visible(ctx, domains_.list_all(a.flags));
     if (!list) return list.error();
     rpc::ConnectListAllDomainsRet ret;
     ret.ret = static_cast<uint32_t>(list->size());

@@ -72,9 +72,9 @@ RemoteProcedures::network_is_persistent(const CallContext&, const rpc::NetworkIs
 }
 
 Result<rpc::ConnectListAllNetworksRet>
-RemoteProcedures::connect_list_all_networks(const CallContext&,
+RemoteProcedures::connect_list_all_networks(const CallContext& ctx,
                                             const rpc::ConnectListAllNetworksArgs& a) {
-    return wrap_list(networks_.list_all(a.flags), a.need_results,
+    return wrap_list(visible(ctx, networks_.list_all(a.flags)), a.need_results,
                      &rpc::ConnectListAllNetworksRet::nets);
 }
 

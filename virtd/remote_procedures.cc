@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include <pugixml.hpp>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -20,7 +21,53 @@ constexpr int32_t kFeatureKeepalive = 10;
 constexpr int32_t kFeatureEventCallback = 14;
 constexpr int32_t kFeatureCloseCallback = 15;
 
+// The name of the object an XML document describes: its root's <name> child; empty when the
+// document cannot be read (the driver then rejects it; only rules without name= can apply).
+std::string xml_object_name(std::string_view xml) {
+    pugi::xml_document doc;
+    if (!doc.load_buffer(xml.data(), xml.size())) return {};
+    return doc.document_element().child("name").text().as_string();
+}
+
+const rpc::ClientInfo& caller(const rpc::CallContext& ctx) {
+    static const rpc::ClientInfo kNobody;
+    return ctx.client ? *ctx.client : kNobody;
+}
+
 } // namespace
+
+// ---- access control ----------------------------------------------------------------------------
+
+void RemoteProcedures::set_access_policy(std::shared_ptr<const acl::AccessPolicy> policy) {
+    std::lock_guard lock(policy_mu_);
+    policy_ = std::move(policy);
+}
+
+std::shared_ptr<const acl::AccessPolicy> RemoteProcedures::access_policy() const {
+    std::lock_guard lock(policy_mu_);
+    return policy_;
+}
+
+Status RemoteProcedures::authorize(const rpc::CallContext& ctx, const rpc::AclCheck& check) {
+    std::shared_ptr<const acl::AccessPolicy> policy = access_policy();
+    acl::Decider d{policy.get(), daemon_uid_};
+    const rpc::ClientInfo& who = caller(ctx);
+    std::string name(check.name);
+    if (!check.xml.empty() && acl::name_matters(d, who)) name = xml_object_name(check.xml);
+    if (!check.parent.empty() && !name.empty()) name = std::string(check.parent) + "/" + name;
+    if (acl::decide(d, who, ctx.readonly, check.object, check.perm, name)) return {};
+    return acl::denied(who, check.object, check.perm, name);
+}
+
+bool RemoteProcedures::may_see(const rpc::CallContext& ctx, std::string_view name) const {
+    const rpc::ProcedureInfo* info = rpc::remote_procedure(ctx.proc);
+    if (!info || info->filter.empty()) return true;
+    std::shared_ptr<const acl::AccessPolicy> policy = access_policy();
+    acl::Decider d{policy.get(), daemon_uid_};
+    for (const rpc::AclPermission& p : info->filter)
+        if (!acl::decide(d, caller(ctx), ctx.readonly, p.object, p.perm, name)) return false;
+    return true;
+}
 
 RemoteProcedures::Connection RemoteProcedures::connection(uint64_t id) {
     std::lock_guard lock(mu_);
@@ -80,11 +127,15 @@ Status RemoteProcedures::connect_open(const rpc::CallContext& ctx, const rpc::Co
     if (uri != kMockUri)
         return make_error(ErrorCode::NoConnect, ErrorDomain::None,
                           "no connection driver available for {}", uri);
+    bool readonly = ctx.readonly || (a.flags & 1) != 0; // VIR_CONNECT_RO
+    // A read-write connection also needs connect:write (connect:getattr is the .def's acl=).
+    if (!readonly)
+        if (Status s = authorize(ctx, {rpc::AclObject::Connect, "write", {}, {}, {}}); !s) return s;
     std::lock_guard lock(mu_);
     Connection& c = connections_[ctx.client_id];
     c.open = true;
     c.uri = uri;
-    c.readonly = ctx.readonly || (a.flags & 1) != 0; // VIR_CONNECT_RO
+    c.readonly = readonly;
     return {};
 }
 

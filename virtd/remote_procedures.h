@@ -5,15 +5,21 @@
 // Thread safety: handle_call() runs on many worker threads at once.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
+
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "drivers/domain_driver.h"
 #include "drivers/network_driver.h"
 #include "drivers/storage_driver.h"
 #include "rpc/remote_protocol.h"
 #include "rpc/server.h"
+#include "virtd/access/policy.h"
 #include "virtd/events.h"
 #include "virtd/streams.h"
 
@@ -34,6 +40,13 @@ public:
         streams_.set_server(server);
     }
 
+    // Access control: the rules file's policy, or nullptr when none is configured (then the
+    // default policy alone decides: see acl::decide). May be called at any time (SIGHUP
+    // reload); calls already past their checks finish under the policy they started with.
+    void set_access_policy(std::shared_ptr<const acl::AccessPolicy> policy);
+    // The uid whose local clients are trusted like root's; getuid() unless set (tests).
+    void set_daemon_uid(uid_t uid) { daemon_uid_ = uid; }
+
     // rpc::CallHandler
     Result<std::string> handle_call(const rpc::ClientInfo& client, const rpc::MessageHeader& h,
                                     std::string_view payload) override;
@@ -42,6 +55,9 @@ public:
     void after_reply(const rpc::ClientInfo& client, const rpc::MessageHeader& call) override;
     void handle_stream(const rpc::ClientInfo& client, const rpc::MessageHeader& header,
                        std::string_view payload) override;
+
+    // rpc::RemoteHandlers: every permission check the .def's acl= asks for.
+    Status authorize(const rpc::CallContext& ctx, const rpc::AclCheck& check) override;
 
     // connection
     Status connect_open(const rpc::CallContext& ctx, const rpc::ConnectOpenArgs& a) override;
@@ -349,6 +365,22 @@ private:
 
     Connection connection(uint64_t id);
 
+    std::shared_ptr<const acl::AccessPolicy> access_policy() const;
+    // List calls: whether the caller holds the procedure's filter= permissions on the object.
+    bool may_see(const rpc::CallContext& ctx, std::string_view name) const;
+    // List calls: `list` without the objects the caller may not see.
+    template <typename Ref>
+    Result<std::vector<Ref>> visible(const rpc::CallContext& ctx,
+                                     Result<std::vector<Ref>> list) const {
+        if (!list) return list;
+        std::erase_if(*list, [&](const Ref& r) { return !may_see(ctx, acl_name(r)); });
+        return list;
+    }
+    static std::string acl_name(const DomainRef& r) { return r.name; }
+    static std::string acl_name(const PoolRef& r) { return r.name; }
+    static std::string acl_name(const NetworkRef& r) { return r.name; }
+    static std::string acl_name(const VolRef& r) { return r.pool + "/" + r.name; }
+
     DomainDriver& domains_;
     StorageDriver& storage_;
     NetworkDriver& networks_;
@@ -357,6 +389,9 @@ private:
     rpc::RpcServer* server_ = nullptr;
     std::mutex mu_;
     std::unordered_map<uint64_t, Connection> connections_; // guarded by mu_
+    mutable std::mutex policy_mu_;
+    std::shared_ptr<const acl::AccessPolicy> policy_; // guarded by policy_mu_
+    uid_t daemon_uid_ = getuid();
 };
 
 } // namespace virtd

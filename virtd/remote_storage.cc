@@ -96,17 +96,17 @@ Status RemoteProcedures::storage_pool_set_autostart(const CallContext&,
 }
 
 Result<rpc::StoragePoolNumOfVolumesRet>
-RemoteProcedures::storage_pool_num_of_volumes(const CallContext&,
+RemoteProcedures::storage_pool_num_of_volumes(const CallContext& ctx,
                                               const rpc::StoragePoolNumOfVolumesArgs& a) {
-    Result<std::vector<VolRef>> vols = storage_.vol_list_all(to_ref(a.pool));
+    Result<std::vector<VolRef>> vols = visible(ctx, storage_.vol_list_all(to_ref(a.pool)));
     if (!vols) return vols.error();
     return rpc::StoragePoolNumOfVolumesRet{static_cast<int32_t>(vols->size())};
 }
 
 Result<rpc::StoragePoolListVolumesRet>
-RemoteProcedures::storage_pool_list_volumes(const CallContext&,
+RemoteProcedures::storage_pool_list_volumes(const CallContext& ctx,
                                             const rpc::StoragePoolListVolumesArgs& a) {
-    Result<std::vector<VolRef>> vols = storage_.vol_list_all(to_ref(a.pool));
+    Result<std::vector<VolRef>> vols = visible(ctx, storage_.vol_list_all(to_ref(a.pool)));
     if (!vols) return vols.error();
     rpc::StoragePoolListVolumesRet ret;
     for (const VolRef& v : *vols) {
@@ -129,16 +129,16 @@ RemoteProcedures::storage_pool_is_persistent(const CallContext&,
 }
 
 Result<rpc::ConnectListAllStoragePoolsRet>
-RemoteProcedures::connect_list_all_storage_pools(const CallContext&,
+RemoteProcedures::connect_list_all_storage_pools(const CallContext& ctx,
                                                  const rpc::ConnectListAllStoragePoolsArgs& a) {
-    return wrap_list(storage_.pool_list_all(a.flags), a.need_results,
+    return wrap_list(visible(ctx, storage_.pool_list_all(a.flags)), a.need_results,
                      &rpc::ConnectListAllStoragePoolsRet::pools);
 }
 
 Result<rpc::StoragePoolListAllVolumesRet>
-RemoteProcedures::storage_pool_list_all_volumes(const CallContext&,
+RemoteProcedures::storage_pool_list_all_volumes(const CallContext& ctx,
                                                 const rpc::StoragePoolListAllVolumesArgs& a) {
-    return wrap_list(storage_.vol_list_all(to_ref(a.pool)), a.need_results,
+    return wrap_list(visible(ctx, storage_.vol_list_all(to_ref(a.pool))), a.need_results,
                      &rpc::StoragePoolListAllVolumesRet::vols);
 }
 

@@ -1,5 +1,6 @@
 // The generated protocol code checked against wire captures (research/libvirt-rpc.md) and
 // exercised through its dispatch table and client stubs.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -133,6 +134,63 @@ public:
     uint64_t last_client = 0;
     bool closed = false;
 };
+
+// Records the permission checks dispatch asks for; refuses `refuse`.
+class Checks : public OneDomain {
+public:
+    Status authorize(const CallContext&, const AclCheck& c) override {
+        std::string what = fmt::format("{}:{} name={} parent={} xml={}", static_cast<int>(c.object),
+                                       c.perm, c.name, c.parent, c.xml.empty() ? "no" : "yes");
+        seen.push_back(what);
+        if (what == refuse)
+            return make_error(ErrorCode::AccessDenied, ErrorDomain::Access, "no {}", c.perm);
+        return {};
+    }
+    std::vector<std::string> seen;
+    std::string refuse;
+};
+
+TEST(RemoteProtocol, DispatchChecksThePermissionsOnTheObject) {
+    auto run = [](Checks& h, int32_t proc, const std::string& payload) {
+        XdrReader in(payload);
+        XdrWriter out;
+        return dispatch_remote(h, CallContext{}, proc, in, out);
+    };
+    auto payload = [](const auto& args) {
+        XdrWriter w;
+        encode(w, args);
+        return w.take();
+    };
+    NonnullDomain web1{"web1", {}, -1};
+    {
+        Checks h; // domain_create: domain:start on the argument
+        EXPECT_FALSE(run(h, 9, payload(DomainCreateArgs{web1})).ok()); // not implemented here
+        EXPECT_THAT(h.seen, ::testing::ElementsAre("1:start name=web1 parent= xml=no"));
+    }
+    {
+        Checks h; // define: write and save on the domain the XML describes
+        h.refuse = "1:save name= parent= xml=yes";
+        Status s = run(h, 11, payload(DomainDefineXmlArgs{"<domain/>"}));
+        EXPECT_EQ(s.error().code(), ErrorCode::AccessDenied);
+        EXPECT_THAT(h.seen, ::testing::ElementsAre("1:write name= parent= xml=yes",
+                                                   "1:save name= parent= xml=yes"));
+    }
+    {
+        Checks h; // lookup: getattr on the domain found, after the handler ran
+        h.refuse = "1:getattr name=web1 parent= xml=no";
+        Status s = run(h, 23, payload(DomainLookupByNameArgs{"web1"}));
+        EXPECT_EQ(s.error().code(), ErrorCode::AccessDenied);
+    }
+    {
+        Checks h; // volumes carry their pool; snapshots are checked as their domain
+        (void)run(h, 94, payload(StorageVolDeleteArgs{{"images", "a.img", "/k"}, 0}));
+        (void)run(h, 193, payload(DomainSnapshotDeleteArgs{{"s1", web1}, 0}));
+        (void)run(h, 3, "");
+        EXPECT_THAT(h.seen, ::testing::ElementsAre("4:delete name=a.img parent=images xml=no",
+                                                   "1:snapshot name=web1 parent= xml=no",
+                                                   "0:getattr name= parent= xml=no"));
+    }
+}
 
 TEST(RemoteProtocol, DispatchDecodesCallsAndEncodesReplies) {
     OneDomain server;
