@@ -17,8 +17,10 @@
 #include "drivers/mock/mock_domain_driver.h"
 #include "drivers/mock/mock_network_driver.h"
 #include "drivers/mock/mock_storage_driver.h"
+#include "rpc/sasl.h"
 #include "rpc/server.h"
 #include "rpc/tls.h"
+#include "virtd/access/policy.h"
 #include "virtd/config.h"
 #include "virtd/remote_procedures.h"
 
@@ -114,6 +116,21 @@ load_tls(const virtd::DaemonConfig& cfg) {
     return virtd::rpc::TlsCredentials::load_server(o);
 }
 
+// The access rules file, if one is configured (nullptr: none, so authenticated remote clients
+// may do everything, as with libvirt's default access driver).
+virtd::Result<std::shared_ptr<const virtd::acl::AccessPolicy>>
+load_access_policy(const virtd::DaemonConfig& cfg) {
+    if (cfg.access_rules_file.empty()) return std::shared_ptr<const virtd::acl::AccessPolicy>();
+    virtd::Result<virtd::acl::AccessPolicy> p =
+        virtd::acl::AccessPolicy::load(cfg.access_rules_file);
+    if (!p) return p.error();
+    return std::make_shared<const virtd::acl::AccessPolicy>(std::move(*p));
+}
+
+virtd::rpc::AuthOptions auth_options(const virtd::DaemonConfig& cfg) {
+    return {cfg.sasl_allowed_username_list};
+}
+
 virtd::rpc::AuthMethod auth_method(const std::string& name) {
     return name == "sasl" ? virtd::rpc::AuthMethod::Sasl : virtd::rpc::AuthMethod::None;
 }
@@ -141,7 +158,8 @@ virtd::Status set_socket_group(const std::string& path, const std::string& group
 
 // SIGHUP: reads the configuration file again and applies what can change while running
 // (logging, max_clients, keepalive); a file that no longer loads changes nothing.
-void reload(const std::string& config_path, virtd::rpc::RpcServer& server) {
+void reload(const std::string& config_path, virtd::rpc::RpcServer& server,
+            virtd::RemoteProcedures& procedures) {
     using namespace virtd;
     if (config_path.empty()) {
         fmt::print(stderr, "virtd: SIGHUP: no configuration file to reload\n");
@@ -155,6 +173,12 @@ void reload(const std::string& config_path, virtd::rpc::RpcServer& server) {
         return;
     }
     server.set_limits(server_limits(*cfg));
+    server.set_auth_options(auth_options(*cfg));
+    if (Result<std::shared_ptr<const acl::AccessPolicy>> p = load_access_policy(*cfg); p)
+        procedures.set_access_policy(*p);
+    else
+        fmt::print(stderr, "virtd: reload: keeping the access rules in use: {}\n",
+                   p.error().message());
     if (cfg->listen_tls) {
         // New connections get the new certificates; a set that fails its check changes nothing.
         Result<std::shared_ptr<rpc::TlsCredentials>> tls = load_tls(*cfg);
@@ -216,6 +240,17 @@ int main(int argc, char** argv) {
     events.set_server(&server);
     procedures.set_server(&server);
     mock_domains.set_event_sink(&events);
+    Result<std::shared_ptr<const acl::AccessPolicy>> policy = load_access_policy(cfg);
+    if (!policy) return fail(policy.error());
+    procedures.set_access_policy(*policy);
+    server.set_auth_options(auth_options(cfg));
+    for (const std::string* a :
+         {&cfg.auth_unix_rw, &cfg.auth_unix_ro, &cfg.auth_tcp, &cfg.auth_tls})
+        if (*a == "sasl") {
+            if (Status s = rpc::sasl_server_setup({"virtd", cfg.sasl_config_dir}); !s)
+                return fail(s.error());
+            break;
+        }
 
     std::string rw = path_join(sock_dir, "virtd-sock");
     std::string ro = path_join(sock_dir, "virtd-sock-ro");
@@ -253,7 +288,7 @@ int main(int argc, char** argv) {
         signalfd_siginfo si{};
         while (read(sigfd.get(), &si, sizeof si) == sizeof si) {
             if (si.ssi_signo == SIGHUP) {
-                reload(config_path, server);
+                reload(config_path, server, procedures);
                 continue;
             }
             log::info("virtd", "signal {}: shutting down", si.ssi_signo);

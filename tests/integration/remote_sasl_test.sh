@@ -75,6 +75,7 @@ cert_file = "$pkid/servercert.pem"
 key_file = "$pkid/serverkey.pem"
 sasl_config_dir = "$sasl"
 sasl_allowed_username_list = ["ops"]
+log_level = 2
 EOF
 "$virtd" --state "$state" 2>"$tmp/virtd.log" &
 daemon=$!
@@ -199,7 +200,7 @@ check "the log says why, with the peer" sh -c "
     grep -q \"user 'eve' is not in sasl_allowed_username_list\" '$tmp/virtd.log'"
 
 check "virsh with SCRAM-SHA-256 over TLS" sh -c "
-    virsh -q -c '$tlsuri&auth=sasl.scram-sha-256' list --all | grep -q web1"
+    virsh -q -c '$tlsuri&auth=sasl.SCRAM-SHA-256' list --all | grep -q web1"
 check "the daemon saw SCRAM over TLS" sh -c "grep -q \"authenticated as 'ops' (SSF 0)\" '$tmp/virtd.log'"
 
 cat >"$tmp/client.py" <<'PY'
@@ -234,7 +235,7 @@ check "python3-libvirt with a wrong password is refused (VIR_ERR_AUTH_FAILED)" s
     /usr/bin/python3 '$tmp/client.py' 'mock+tcp://127.0.0.1:$tcp/default' nope | grep -q 'refused: 45 '"
 
 check "vsh with an auth file over plain TCP" sh -c "'$vsh' -q -c '$tcpuri' list --all | grep -q web1"
-check "vsh with SCRAM-SHA-256 over TLS" sh -c "'$vsh' -q -c '$tlsuri&auth=sasl.scram-sha-256' list --all | grep -q web1"
+check "vsh with SCRAM-SHA-256 over TLS" sh -c "'$vsh' -q -c '$tlsuri&auth=sasl.SCRAM-SHA-256' list --all | grep -q web1"
 check "vsh asks for what it lacks" sh -c "
     printf 'ops\nopspw\n' | '$vsh' -q -c 'mock+tcp://127.0.0.1:$tcp/default' list --all | grep -q web1"
 check "vsh with a wrong password is refused" sh -c "
