@@ -34,7 +34,7 @@ struct DaemonConfig {
     std::string tls_port = "16514";
     std::string auth_unix_rw = "none"; // "none" | "sasl"
     std::string auth_unix_ro = "none";
-    std::string auth_tcp = "none"; // libvirt's default is "sasl"
+    std::string auth_tcp = "sasl";
     std::string auth_tls = "none"; // the client certificate is the credential
     std::string ca_file = "/etc/pki/CA/cacert.pem";
     std::string cert_file = "/etc/pki/libvirt/servercert.pem";

@@ -247,7 +247,7 @@ class Virtd(Daemon):
         self.tmp = tempfile.mkdtemp(prefix="rpcbench-virtd-", dir=self.state_base)
         # tcp_port "0": virtd binds a free port itself and prints it, so there is no race.
         with open(os.path.join(self.tmp, "virtd.conf"), "w") as f:
-            f.write('listen_tcp = 1\nlisten_addr = "127.0.0.1"\ntcp_port = "0"\n')
+            f.write('listen_tcp = 1\nauth_tcp = "none"\nlisten_addr = "127.0.0.1"\ntcp_port = "0"\n')
         self.log = os.path.join(self.tmp, "virtd.log")
         with open(self.log, "w") as err:
             self.proc = subprocess.Popen(

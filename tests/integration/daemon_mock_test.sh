@@ -135,7 +135,7 @@ check "dominfo shows autostart" sh -c "virsh -c '$uri' dominfo auto | grep -E '^
 kill -TERM "$daemon"
 wait "$daemon"
 # The restarted daemon also reads STATE/virtd.conf and listens on a free loopback TCP port.
-printf 'listen_tcp = 1\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\nunix_sock_group = "nogroup"\n' >"$tmp/virtd.conf"
+printf 'listen_tcp = 1\nauth_tcp = "none"\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\nunix_sock_group = "nogroup"\n' >"$tmp/virtd.conf"
 "$virtd" --state "$tmp" --pid-file "$tmp/virtd.pid" 2>"$tmp/virtd.log" &
 daemon=$!
 for _ in $(seq 100); do [ -S "$tmp/run/virtd-sock" ] && virsh -q -c "$uri" uri >/dev/null 2>&1 && break; sleep 0.05; done

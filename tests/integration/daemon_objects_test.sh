@@ -222,7 +222,7 @@ check "python3-libvirt: streams, snapshots, console, error codes" /usr/bin/pytho
 check "a transient pool for the restart" v pool-create "$data/xml/pool/valid/dir-minimal.xml"
 kill -TERM "$daemon"
 wait "$daemon"
-printf 'listen_tcp = 1\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\n' >"$tmp/virtd.conf"
+printf 'listen_tcp = 1\nauth_tcp = "none"\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\n' >"$tmp/virtd.conf"
 start_daemon
 port=$(sed -n 's/^virtd: listening on tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/virtd.log" | tail -1)
 check "python3-libvirt over TCP: streams, snapshots, console" /usr/bin/python3 "$tmp/objects.py" "mock+tcp://127.0.0.1:$port/default"

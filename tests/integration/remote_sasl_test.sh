@@ -32,28 +32,11 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-check() {
-    desc=$1
-    shift
-    if "$@" >"$tmp/out" 2>&1; then echo "ok: $desc"; else
-        echo "FAIL: $desc"
-        cat "$tmp/out"
-        fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/remote_lib.sh"
 
-# Users live in a sasldb under the daemon's SASL directory; the realm is the host name, which
-# is what the daemon's SASL server uses.
+# Users live in a sasldb under the daemon's SASL directory.
 sasl=$tmp/sasl
-mkdir -p "$sasl"
-cat >"$sasl/virtd.conf" <<EOF
-mech_list: digest-md5 scram-sha-256
-sasldb_path: $sasl/passwd.db
-EOF
-realm=$(hostname)
-for u in ops:opspw eve:evepw; do
-    printf '%s' "${u#*:}" | saslpasswd2 -p -c -a virtd -u "$realm" -f "$sasl/passwd.db" "${u%%:*}"
-done
+make_sasl_dir "$sasl" ops:opspw eve:evepw
 
 pkid=$tmp/pki
 "$pki" ca --dir "$pkid" >/dev/null
@@ -79,13 +62,8 @@ log_level = 2
 EOF
 "$virtd" --state "$state" 2>"$tmp/virtd.log" &
 daemon=$!
-tcp="" tls=""
-for _ in $(seq 200); do
-    tcp=$(sed -n 's/^virtd: listening on tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/virtd.log")
-    tls=$(sed -n 's/^virtd: listening on tls 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/virtd.log")
-    [ -n "$tcp" ] && [ -n "$tls" ] && break
-    sleep 0.05
-done
+tcp=$(listening_port "$tmp/virtd.log" tcp)
+tls=$(listening_port "$tmp/virtd.log" tls)
 if [ -z "$tcp" ] || [ -z "$tls" ]; then
     echo "FAIL: the daemon did not start"
     cat "$tmp/virtd.log"
@@ -163,6 +141,7 @@ if [ $can_capture = 1 ]; then
     # The control: the same capture of an unauthenticated TCP listener does see it.
     cat >"$tmp/plain.conf" <<EOF
 listen_tcp = 1
+auth_tcp = "none"
 listen_addr = "127.0.0.1"
 tcp_port = "0"
 EOF
@@ -170,12 +149,7 @@ EOF
     cp "$tmp/plain.conf" "$tmp/plainstate/virtd.conf"
     "$virtd" --state "$tmp/plainstate" 2>"$tmp/plain.log" &
     plaind=$!
-    pport=""
-    for _ in $(seq 200); do
-        pport=$(sed -n 's/^virtd: listening on tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/plain.log")
-        [ -n "$pport" ] && break
-        sleep 0.05
-    done
+    pport=$(listening_port "$tmp/plain.log" tcp)
     capture "$pport" "$tmp/cap-plain"
     virsh -q -c "mock+tcp://127.0.0.1:$pport/default" define "$data/xml/domain/valid/core-full.xml" >/dev/null 2>&1
     stop_capture

@@ -31,15 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-check() {
-    desc=$1
-    shift
-    if "$@" >"$tmp/out" 2>&1; then echo "ok: $desc"; else
-        echo "FAIL: $desc"
-        cat "$tmp/out"
-        fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/remote_lib.sh"
 
 pkid=$tmp/pki
 "$pki" ca --dir "$pkid" >/dev/null &&
@@ -96,13 +88,7 @@ start_daemon() {
     : >"$tmp/virtd.log"
     "$virtd" --state "$state" 2>"$tmp/virtd.log" &
     daemon=$!
-    port=""
-    for _ in $(seq 200); do
-        port=$(sed -n 's/^virtd: listening on tls 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/virtd.log")
-        [ -n "$port" ] && break
-        kill -0 "$daemon" 2>/dev/null || break
-        sleep 0.05
-    done
+    port=$(listening_port "$tmp/virtd.log" tls)
 }
 
 # A key that does not belong to the certificate: the daemon refuses to start and says which.

@@ -8,7 +8,7 @@ virtd=$1
 vsh=$2
 data=$3
 tmp=$(mktemp -d)
-printf 'listen_tcp = 1\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\n' >"$tmp/virtd.conf"
+printf 'listen_tcp = 1\nauth_tcp = "none"\ntcp_port = "0"\nlisten_addr = "127.0.0.1"\n' >"$tmp/virtd.conf"
 "$virtd" --state "$tmp" --foreground --pid-file "$tmp/virtd.pid" 2>"$tmp/virtd.log" &
 daemon=$!
 cleanup() {

@@ -107,8 +107,8 @@ TEST(AccessPolicy, TheDocumentedExampleLoads) {
     EXPECT_TRUE(p->check(sasl("ops"), K::Domain, "start", "web-1"));
     EXPECT_FALSE(p->check(sasl("ops"), K::Domain, "delete", "web-1"));
     EXPECT_FALSE(p->check(sasl("ops"), K::Domain, "getattr", "db-1"));
-    EXPECT_TRUE(p->check(tls_dn("CN=ann,OU=Admins,O=Example Corp,C=GB"), K::Domain, "delete", "x"));
-    EXPECT_TRUE(p->check(tls_dn("CN=backup,O=Example Corp,C=GB"), K::StorageVol, "data_read",
+    EXPECT_TRUE(p->check(tls_dn("C=GB,O=Example Corp,OU=Admins,CN=ann"), K::Domain, "delete", "x"));
+    EXPECT_TRUE(p->check(tls_dn("C=GB,O=Example Corp,CN=backup"), K::StorageVol, "data_read",
                          "images/a.qcow2"));
 }
 

@@ -1,0 +1,35 @@
+# Shared by the remote access tests (sourced): the check runner and waiting for the daemon's
+# listening ports. Callers set $tmp and $fails=0 first.
+
+# check DESCRIPTION COMMAND...: runs it, prints ok/FAIL, counts failures in $fails.
+check() {
+    desc=$1
+    shift
+    if "$@" >"$tmp/out" 2>&1; then echo "ok: $desc"; else
+        echo "FAIL: $desc"
+        cat "$tmp/out"
+        fails=$((fails + 1))
+    fi
+}
+
+# listening_port LOG KIND: the port the daemon printed for KIND (tcp or tls), waiting for it.
+listening_port() {
+    for _ in $(seq 200); do
+        p=$(sed -n "s/^virtd: listening on $2 127.0.0.1:\([0-9]*\)\$/\1/p" "$1")
+        [ -n "$p" ] && { echo "$p"; return 0; }
+        sleep 0.05
+    done
+    return 1
+}
+
+# make_sasl_dir DIR USER:PASSWORD...: Cyrus SASL settings for the daemon (sasl_config_dir) with
+# DIGEST-MD5 and SCRAM-SHA-256 and a sasldb holding the users, in the host name's realm.
+make_sasl_dir() {
+    dir=$1
+    shift
+    mkdir -p "$dir"
+    printf 'mech_list: digest-md5 scram-sha-256\nsasldb_path: %s/passwd.db\n' "$dir" >"$dir/virtd.conf"
+    for u in "$@"; do
+        printf '%s' "${u#*:}" | saslpasswd2 -p -c -a virtd -u "$(hostname)" -f "$dir/passwd.db" "${u%%:*}"
+    done
+}
