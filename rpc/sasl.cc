@@ -120,6 +120,7 @@ Status client_setup() {
 std::mutex server_mutex;
 std::optional<SaslServerConfig> server_config;
 std::string server_config_dir; // sasl_set_path wants a char*
+std::string server_app_name;   // sasl_server_init keeps this pointer
 
 // Client callbacks: context is the SaslConn.
 int client_simple(void* context, int id, const char** result, unsigned* len) {
@@ -298,7 +299,10 @@ Status sasl_server_setup(const SaslServerConfig& config) {
                 ErrorDomain::Auth,
                 fmt::format("cannot use SASL config folder '{}'", config.config_dir), rc);
     }
-    int rc = sasl_server_init(nullptr, config.app_name.c_str());
+    // Cyrus keeps the app name pointer (it does not copy it), so it must point at storage that
+    // lives as long as the process.
+    server_app_name = config.app_name;
+    int rc = sasl_server_init(nullptr, server_app_name.c_str());
     if (rc != SASL_OK)
         return sasl_failure(ErrorDomain::Auth, "cannot initialise the SASL server library", rc);
     server_config = config;
