@@ -1,12 +1,15 @@
 // Cyrus SASL sessions and the SASL security layer (see sasl.h).
 #include "rpc/sasl.h"
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <utility>
 #include <vector>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <sasl/sasl.h>
 #include <strings.h>
 
@@ -343,6 +346,46 @@ Result<std::string> SaslServerSession::mechlist() {
     return std::string(list ? list : "");
 }
 
+namespace {
+
+bool is_scram(std::string_view mech) {
+    return mech.size() > 6 && strncasecmp(mech.data(), "SCRAM-", 6) == 0;
+}
+
+std::string base64(const unsigned char* data, size_t size) {
+    gnutls_datum_t in{const_cast<unsigned char*>(data), static_cast<unsigned>(size)};
+    gnutls_datum_t out{};
+    if (gnutls_base64_encode2(&in, &out) < 0) return {};
+    std::string s(reinterpret_cast<char*>(out.data), out.size);
+    gnutls_free(out.data);
+    return s;
+}
+
+// What Cyrus would answer a SCRAM client-first message ("n,,n=USER,r=NONCE") for a user who
+// exists: "r=NONCE+SERVERNONCE,s=SALT,i=4096". The salt is a keyed hash of the name, so asking
+// twice gives the same one, as for a real user.
+std::optional<std::string> scram_decoy(std::string_view client_first) {
+    size_t n = client_first.find("n=");
+    size_t r = client_first.find(",r=");
+    if (n == std::string_view::npos || r == std::string_view::npos || r < n) return std::nullopt;
+    std::string_view user = client_first.substr(n + 2, r - n - 2);
+    std::string_view nonce = client_first.substr(r + 3);
+    nonce = nonce.substr(0, nonce.find(','));
+    static const std::array<unsigned char, 32> key = [] {
+        std::array<unsigned char, 32> k{};
+        gnutls_rnd(GNUTLS_RND_KEY, k.data(), k.size());
+        return k;
+    }();
+    unsigned char salt[32];
+    gnutls_hmac_fast(GNUTLS_MAC_SHA256, key.data(), key.size(), user.data(), user.size(), salt);
+    unsigned char server_nonce[32];
+    gnutls_rnd(GNUTLS_RND_NONCE, server_nonce, sizeof server_nonce);
+    return fmt::format("r={}{},s={},i=4096", nonce, base64(server_nonce, sizeof server_nonce),
+                       base64(salt, 16));
+}
+
+} // namespace
+
 Result<SaslStep> SaslServerSession::finish(int rc, const char* out, unsigned out_len) {
     if (rc == SASL_OK) {
         if (Status s = check_ssf(conn_->conn, secure_); !s) {
@@ -400,6 +443,11 @@ Result<SaslStep> SaslServerSession::start(std::string_view mech, std::optional<s
         return make_error(ErrorCode::AuthFailed, ErrorDomain::Auth,
                           "authentication failed: mechanism '{}' is not available", mech_name);
     }
+    if (rc == SASL_NOUSER && d && is_scram(mech_name))
+        if (std::optional<std::string> challenge = scram_decoy(*d)) {
+            decoy_ = true;
+            return SaslStep{false, std::move(challenge)};
+        }
     return finish(rc, out, out_len);
 }
 
@@ -407,6 +455,10 @@ Result<SaslStep> SaslServerSession::step(std::optional<std::string> data) {
     if (!started_ || failed_)
         return make_error(ErrorCode::AuthFailed, ErrorDomain::Auth,
                           "SASL step without a successful start");
+    if (decoy_) {
+        failed_ = true;
+        return make_error(ErrorCode::AuthFailed, ErrorDomain::Auth, "authentication failed");
+    }
     // The client may need one more round to check the server's final data.
     if (complete_) return SaslStep{true, std::nullopt};
     if (++steps_ > kSaslMaxSteps) {

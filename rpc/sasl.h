@@ -25,6 +25,9 @@
 // the exchange.
 //
 // Failed authentication reads the same whether the user exists or not: "authentication failed".
+// Cyrus's SCRAM refuses an unknown user at START but a wrong password only at the STEP after,
+// which would tell the two apart; for an unknown user the session answers START with a decoy
+// challenge (a salt derived from the name, a fresh nonce) and fails at the same STEP.
 //
 // Thread safety: sessions and layers are used by one thread at a time; the setup functions are
 // safe to call from any thread.
@@ -138,6 +141,7 @@ private:
     bool secure_ = false;
     bool started_ = false;
     bool complete_ = false;
+    bool decoy_ = false; // a SCRAM START for an unknown user was answered with a decoy
     bool failed_ = false;
     unsigned steps_ = 0;
 };

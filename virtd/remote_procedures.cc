@@ -109,12 +109,10 @@ Result<std::string> RemoteProcedures::handle_call(const rpc::ClientInfo& client,
                           "operation forbidden: read only access prevents {}", info->api);
     rpc::XdrReader args(payload);
     rpc::XdrWriter reply;
-    rpc::CallContext ctx{client.id,
-                         conn.readonly || client.readonly_socket,
-                         client.transport != rpc::Transport::Tcp,
-                         h.serial,
-                         h.proc,
-                         &client};
+    rpc::CallContext ctx{client.id, conn.readonly || client.readonly_socket,
+                         // unix, TLS, or a SASL layer strong enough to be libvirt's "secure"
+                         client.transport != rpc::Transport::Tcp || client.sasl_ssf >= 56, h.serial,
+                         h.proc, &client};
     if (Status s = rpc::dispatch_remote(*this, ctx, h.proc, args, reply); !s) return s.error();
     return reply.take();
 }

@@ -199,6 +199,7 @@ except libvirt.libvirtError as e:
 names = [d.name() for d in conn.listAllDomains()]
 assert "web1" in names, names
 assert libvirt.VIR_CRED_PASSPHRASE in asked, asked
+assert conn.isSecure() == 1, "a SASL layer of SSF >= 56 counts as secure"
 conn.close()
 print("python ok")
 PY

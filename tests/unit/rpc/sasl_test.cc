@@ -211,6 +211,38 @@ TEST_F(Sasl, WrongPasswordAndUnknownUserReadTheSame) {
     }
 }
 
+// Which call fails must not tell an unknown user from a wrong password either: both get a
+// challenge from START and fail at the STEP after; the decoy salt for a name stays the same.
+TEST_F(Sasl, ScramFailsAtTheSameStepForUnknownUsers) {
+    std::string salts[2];
+    for (int round = 0; round < 2; ++round)
+        for (const std::string user : {"alice", "mallory"}) {
+            auto server = SaslServerSession::create(peer(true));
+            auto client = SaslClientSession::create(peer(true), creds(user, "guess"));
+            ASSERT_TRUE(server && client);
+            Result<SaslClientStart> cs = (*client)->start(*(*server)->mechlist(), "SCRAM-SHA-256");
+            ASSERT_TRUE(cs);
+            Result<SaslStep> challenge = (*server)->start(cs->mech, cs->data);
+            ASSERT_TRUE(challenge) << user << ": " << challenge.error().message();
+            ASSERT_TRUE(challenge->data);
+            EXPECT_NE(challenge->data->find(",s="), std::string::npos) << *challenge->data;
+            EXPECT_NE(challenge->data->find(",i=4096"), std::string::npos) << *challenge->data;
+            if (user == "mallory") {
+                std::string salt = challenge->data->substr(challenge->data->find(",s="));
+                salt = salt.substr(0, salt.find(",i="));
+                if (round == 1) {
+                    EXPECT_EQ(salt, salts[0]);
+                }
+                salts[round] = salt;
+            }
+            Result<SaslStep> proof = (*client)->step(challenge->data);
+            ASSERT_TRUE(proof);
+            Result<SaslStep> verdict = (*server)->step(proof->data);
+            ASSERT_FALSE(verdict);
+            EXPECT_EQ(verdict.error().message(), "authentication failed");
+        }
+}
+
 TEST_F(Sasl, ScramIsTooWeakForPlainTcp) {
     // The plain-TCP server does not even offer it.
     auto server = SaslServerSession::create(peer(false));
