@@ -21,7 +21,7 @@ struct ClientInfo {
     uid_t uid = static_cast<uid_t>(-1); // unix sockets: the peer's credentials (SO_PEERCRED)
     gid_t gid = static_cast<gid_t>(-1);
     pid_t pid = 0;
-    std::string peer;      // "unix", or the TCP peer "address;port", for logs
+    std::string peer;      // "unix pid N uid M", or the TCP peer "address;port", for logs
     std::string x509_dn;   // TLS: the verified client certificate's subject DN
     std::string sasl_user; // SASL: the authenticated user name
     unsigned sasl_ssf = 0; // SASL: the security layer's strength (56 and up: encrypted)

@@ -209,7 +209,8 @@ void RpcServer::on_accept(Listener& l) {
             log::warning("rpc",
                          "refusing a connection from {} on {}: {} clients are already "
                          "waiting to authenticate (max_anonymous_clients)",
-                         peer_name(fd.get()), l.path, anonymous_clients_);
+                         l.unix_socket ? "a unix peer" : peer_name(fd.get()), l.path,
+                         anonymous_clients_);
             continue;
         }
         auto c = std::make_unique<Client>();
@@ -229,6 +230,7 @@ void RpcServer::on_accept(Listener& l) {
             c->info.uid = cred.uid;
             c->info.gid = cred.gid;
             c->info.pid = cred.pid;
+            c->info.peer = fmt::format("unix pid {} uid {}", cred.pid, cred.uid);
         }
         if (l.transport == Transport::Tls) {
             Result<std::unique_ptr<TlsSession>> session =
@@ -252,8 +254,8 @@ void RpcServer::on_accept(Listener& l) {
                     Client* late = find(id);
                     if (!late) return;
                     late->auth_timer = 0;
-                    log::warning("rpc", "client {} did not authenticate within {} s; closed",
-                                 late->info.peer, limits_.auth_timeout.count() / 1000);
+                    log::warning("rpc", "client {} did not authenticate within {} ms; closed",
+                                 late->info.peer, limits_.auth_timeout.count());
                     drop(id, "authentication timed out");
                 },
                 false);

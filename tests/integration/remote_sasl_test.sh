@@ -53,6 +53,7 @@ tcp_port = "0"
 tls_port = "0"
 auth_tcp = "sasl"
 auth_tls = "sasl"
+auth_unix_ro = "sasl"
 ca_file = "$pkid/cacert.pem"
 cert_file = "$pkid/servercert.pem"
 key_file = "$pkid/serverkey.pem"
@@ -84,6 +85,9 @@ authname=ops
 password=nope
 
 [auth-libvirt-127.0.0.1]
+credentials=ops
+
+[auth-libvirt-localhost]
 credentials=ops
 EOF
 sed 's/^credentials=ops$/credentials=wrong/' "$tmp/auth.conf" >"$tmp/wrong.conf"
@@ -175,6 +179,10 @@ check "the log says why, with the peer" sh -c "
 
 check "virsh with SCRAM-SHA-256 over TLS" sh -c "
     virsh -q -c '$tlsuri&auth=sasl.SCRAM-SHA-256' list --all | grep -q web1"
+check "virsh with SCRAM-SHA-256 on the read-only unix socket (auth_unix_ro = sasl)" sh -c "
+    virsh -q -c 'mock+unix:///default?socket=$state/run/virtd-sock-ro&authfile=$tmp/auth.conf&auth=sasl.SCRAM-SHA-256' list --all | grep -q web1"
+check "the read-write unix socket (auth_unix_rw = none) needs no SASL" \
+    virsh -q -c "mock+unix:///default?socket=$state/run/virtd-sock" list --all
 check "the daemon saw SCRAM over TLS" sh -c "grep -q \"authenticated as 'ops' (SSF 0)\" '$tmp/virtd.log'"
 
 cat >"$tmp/client.py" <<'PY'

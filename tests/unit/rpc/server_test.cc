@@ -67,6 +67,7 @@ protected:
         path_ = dir_ + "/sock";
         server_ = std::make_unique<RpcServer>(loop_, handler_, limits());
         ASSERT_TRUE(server_->listen_unix(path_, 0600, false).ok());
+        add_listeners();
         thread_ = std::thread([this] { loop_.run(); });
     }
     void TearDown() override {
@@ -76,12 +77,13 @@ protected:
         rmdir(dir_.c_str());
     }
     virtual ServerLimits limits() { return {}; }
+    virtual void add_listeners() {}
 
-    int connect_client() {
+    int connect_client(const std::string& path = {}) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
-        std::strcpy(addr.sun_path, path_.c_str());
+        std::strcpy(addr.sun_path, (path.empty() ? path_ : path).c_str());
         EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
         timeval tv{5, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -317,6 +319,79 @@ TEST_F(LimitedServerTest, KeepaliveDropsAClientThatStopsAnswering) {
 }
 
 // The real thing: libvirt's own virsh, unchanged, through our server.
+// A listener whose clients must authenticate with SASL: before they do, only the auth
+// procedures answer, frames are small, few may wait at once, and not for long.
+class AuthServerTest : public ServerTest {
+protected:
+    ServerLimits limits() override {
+        ServerLimits l;
+        l.max_anonymous_clients = 2;
+        l.auth_timeout = 300ms;
+        return l;
+    }
+    void add_listeners() override {
+        sasl_path_ = dir_ + "/sasl-sock";
+        ASSERT_TRUE(server_->listen_unix(sasl_path_, 0600, false, AuthMethod::Sasl).ok());
+    }
+    void TearDown() override {
+        ServerTest::TearDown();
+        unlink(sasl_path_.c_str());
+    }
+    static bool closed_by_server(int fd) {
+        char c;
+        return read(fd, &c, 1) == 0;
+    }
+    std::string sasl_path_;
+};
+
+TEST_F(AuthServerTest, AuthListNamesTheListenersMethod) {
+    for (const auto& [path, type] : {std::pair{std::string(), 0}, std::pair{sasl_path_, 1}}) {
+        int fd = connect_client(path);
+        send_all(fd, encode_message(
+                         {kRemoteProgram, 1, 66, MessageType::Call, 1, MessageStatus::Ok}, {}));
+        auto [h, payload] = read_frame(fd);
+        EXPECT_EQ(h.status, MessageStatus::Ok);
+        AuthListRet ret;
+        XdrReader r(payload);
+        ASSERT_TRUE(decode(r, ret));
+        EXPECT_EQ(ret.types, std::vector<int32_t>{type}) << path;
+        close(fd);
+    }
+}
+
+TEST_F(AuthServerTest, OnlyAuthProceduresBeforeAuthentication) {
+    int fd = connect_client(sasl_path_);
+    send_all(fd, call(23, 5, DomainLookupByNameArgs{"web1"}));
+    auto [h, payload] = read_frame(fd);
+    EXPECT_EQ(h.status, MessageStatus::Error);
+    EXPECT_NE(payload.find("authentication required"), std::string::npos);
+    // A frame bigger than any SASL step could be ends the connection.
+    std::string big = call(23, 6, DomainLookupByNameArgs{std::string(400000, 'x')});
+    (void)write(fd, big.data(), big.size());
+    EXPECT_TRUE(closed_by_server(fd));
+    close(fd);
+}
+
+TEST_F(AuthServerTest, FewMayWaitToAuthenticateAndNotForLong) {
+    int a = connect_client(sasl_path_);
+    int b = connect_client(sasl_path_);
+    std::this_thread::sleep_for(50ms);
+    int c = connect_client(sasl_path_);
+    EXPECT_TRUE(closed_by_server(c)); // the third waiting client is turned away
+    int plain = connect_client();     // a listener without auth is not limited
+    send_all(plain, call(23, 1, DomainLookupByNameArgs{"web1"}));
+    EXPECT_EQ(read_frame(plain).first.status, MessageStatus::Ok);
+    // ...and the two waiting ones are dropped once auth_timeout passes.
+    EXPECT_TRUE(closed_by_server(a));
+    EXPECT_TRUE(closed_by_server(b));
+    int d = connect_client(sasl_path_); // room again
+    send_all(d,
+             encode_message({kRemoteProgram, 1, 66, MessageType::Call, 1, MessageStatus::Ok}, {}));
+    EXPECT_EQ(read_frame(d).first.status, MessageStatus::Ok);
+    for (int fd : {a, b, c, d, plain})
+        close(fd);
+}
+
 TEST_F(ServerTest, StockVirshTalksToIt) {
     if (access("/usr/bin/virsh", X_OK) != 0)
         GTEST_SKIP() << "virsh not installed (Debian package libvirt-clients)";
