@@ -18,10 +18,20 @@
 
 namespace {
 
-bool setup() {
-    std::string dir =
+// The SASL configuration folder, removed when the process exits.
+const std::string& config_dir() {
+    static const std::string dir =
         std::filesystem::temp_directory_path() / ("virtd-fuzz-sasl-" + std::to_string(::getpid()));
+    return dir;
+}
+
+bool setup() {
+    const std::string& dir = config_dir();
     std::filesystem::create_directories(dir);
+    std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(config_dir(), ignored);
+    });
     std::ofstream(dir + "/virtd.conf") << "mech_list: digest-md5 scram-sha-256\n"
                                        << "sasldb_path: " << dir << "/none.db\n";
     return virtd::rpc::sasl_server_setup({"virtd", dir}).ok();
