@@ -75,7 +75,7 @@ std::string AuthFile::default_path() {
 
 std::optional<std::string> AuthFile::lookup(std::string_view service, std::string_view host,
                                             std::string_view key) const {
-    for (std::string group :
+    for (const std::string& group :
          {fmt::format("auth-{}-{}", service, host), fmt::format("auth-{}-default", service)}) {
         auto auth = sections_.find(group);
         if (auth == sections_.end()) continue;

@@ -44,7 +44,7 @@ Connection::~Connection() {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& uri, unsigned flags,
-                                                     CredentialPrompt prompt) {
+                                                     const CredentialPrompt& prompt) {
     bool readonly = (flags & kConnectReadOnly) != 0;
     Result<ConnectUri> parsed = ConnectUri::parse(uri, default_socket_path(readonly));
     if (!parsed) return parsed.error();

@@ -61,7 +61,7 @@ public:
     // sasl_auth.h; `prompt` is asked what the URI and auth file do not say) and opens the
     // driver it names. Flags: kConnectReadOnly. The error is the transport's or the daemon's.
     static Result<std::unique_ptr<Connection>> open(const std::string& uri, unsigned flags = 0,
-                                                    CredentialPrompt prompt = {});
+                                                    const CredentialPrompt& prompt = {});
     // Closes politely if still open.
     ~Connection();
     Connection(const Connection&) = delete;

@@ -54,7 +54,7 @@ inline constexpr unsigned kSaslMinInsecureSsf = 56;
 // Largest buffer either side asks its peer to send through sasl_encode.
 inline constexpr unsigned kSaslMaxBufSize = 65536;
 // Largest security-layer record (after the length word) a receiver accepts.
-inline constexpr size_t kSaslMaxRecord = 16 * 1024 * 1024;
+inline constexpr size_t kSaslMaxRecord = size_t{16} * 1024 * 1024;
 
 struct SaslServerConfig {
     std::string app_name = "virtd";

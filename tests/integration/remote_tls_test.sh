@@ -69,6 +69,16 @@ cp "$pkid/cacert.pem" "$pkid/cakey.pem" "$tmp/intruder.d/"
 "$pki" client --cn intruder --org Example --dir "$tmp/intruder.d" >/dev/null
 cp "$tmp/intruder.d/clientcert.pem" "$tmp/intruder.d/clientkey.pem" "$tmp/intruder/"
 
+# A client whose certificate the CA has revoked (certtool makes the CRL).
+mkdir -p "$tmp/revoked" "$tmp/revoked.d"
+cp "$pkid/cacert.pem" "$pkid/cakey.pem" "$tmp/revoked.d/"
+"$pki" client --cn admin --org Example --dir "$tmp/revoked.d" >/dev/null
+cp "$pkid/cacert.pem" "$tmp/revoked.d/clientcert.pem" "$tmp/revoked.d/clientkey.pem" "$tmp/revoked/"
+printf 'crl_next_update = 30\ncrl_number = 1\n' >"$tmp/crl.tmpl"
+certtool --generate-crl --load-ca-privkey "$pkid/cakey.pem" --load-ca-certificate "$pkid/cacert.pem" \
+    --load-certificate "$tmp/revoked/clientcert.pem" --template "$tmp/crl.tmpl" \
+    --outfile "$pkid/cacrl.pem" 2>/dev/null
+
 state=$tmp/state
 mkdir -p "$state"
 write_conf() {
@@ -79,6 +89,7 @@ tls_port = "0"
 ca_file = "$pkid/cacert.pem"
 cert_file = "$1"
 key_file = "$2"
+crl_file = "$pkid/cacrl.pem"
 tls_allowed_dn_list = ["O=Example,CN=admin", "*,CN=nobody"]
 EOF
 }
@@ -122,6 +133,9 @@ check "a client certificate from another CA is refused" sh -c "
 check "an expired client certificate is refused by the server" sh -c "
     if virsh -q -c 'mock+tls://127.0.0.1:$port/default?pkipath=$tmp/expired&no_sanity=1' list 2>'$tmp/err'; then exit 1; fi
     cat '$tmp/err'; grep -q 'refusing TLS client.*expired' '$tmp/virtd.log'"
+check "a revoked client certificate (crl_file) is refused" sh -c "
+    if virsh -q -c 'mock+tls://127.0.0.1:$port/default?pkipath=$tmp/revoked' list 2>'$tmp/err'; then exit 1; fi
+    grep -q 'refusing TLS client.*revoked' '$tmp/virtd.log'"
 check "a DN outside tls_allowed_dn_list is refused" sh -c "
     if virsh -q -c 'mock+tls://127.0.0.1:$port/default?pkipath=$tmp/intruder' list 2>'$tmp/err'; then exit 1; fi
     grep -q 'CN=intruder.*is not in tls_allowed_dn_list' '$tmp/virtd.log'"
