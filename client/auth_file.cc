@@ -5,17 +5,10 @@
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/text.h"
 
 namespace virtd::client {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
 
 bool readable(const std::string& path) {
     return !path.empty() && ::access(path.c_str(), R_OK) == 0;

@@ -6,19 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "conf/units.h"
 
 namespace virtd::conf {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!s.empty() && space(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && space(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 bool is_text(pugi::xml_node n) {
     return n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata;

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/file.h"
+#include "common/text.h"
 
 namespace virtd {
 namespace {
@@ -15,14 +16,6 @@ struct Value {
     std::string s;
     std::vector<std::string> list;
 };
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
 
 // Reads a "quoted" string at the start of `s`; advances past it.
 bool read_string(std::string_view& s, std::string* out) {

@@ -22,15 +22,7 @@ for _ in $(seq 100); do [ -S "$tmp/run/virtd-sock" ] && break; sleep 0.05; done
 uri="mock+unix:///default?socket=$tmp/run/virtd-sock"
 ro="mock+unix:///default?socket=$tmp/run/virtd-sock-ro"
 fails=0
-check() {
-    desc=$1
-    shift
-    if "$@" >"$tmp/out" 2>&1; then echo "ok: $desc"; else
-        echo "FAIL: $desc"
-        cat "$tmp/out"
-        fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 has() { grep -q -- "$1" "$tmp/out"; }
 v() { virsh -q -c "$uri" "$@"; }
 

@@ -30,15 +30,7 @@ uri="mock+unix:///default?socket=$tmp/run/virtd-sock"
 ro="mock+unix:///default?socket=$tmp/run/virtd-sock-ro"
 start_daemon
 fails=0
-check() {
-    desc=$1
-    shift
-    if "$@" >"$tmp/out" 2>&1; then echo "ok: $desc"; else
-        echo "FAIL: $desc"
-        cat "$tmp/out"
-        fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 v() { virsh -q -c "$uri" "$@"; }
 # Runs virsh, which must fail, and looks for TEXT in what it printed.
 refused() {

@@ -8,12 +8,6 @@ set -u
 virtd=$1
 vsh=$2
 data=$3
-for tool in virsh saslpasswd2; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: $tool not installed (Debian packages libvirt-clients, sasl2-bin)"
-        exit 77
-    fi
-done
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: the unix socket half of the default policy is about uid 0; run as root"
     exit 77
@@ -26,7 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-. "$(dirname "$0")/remote_lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_tools "virsh saslpasswd2" "libvirt-clients, sasl2-bin"
 
 make_sasl_dir "$tmp/sasl" ops:opspw admin:adminpw
 for name in web-1 web-2 db-1 web-3; do

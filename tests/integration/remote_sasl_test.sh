@@ -12,12 +12,6 @@ virtd=$1
 pki=$2
 vsh=$3
 data=$4
-for tool in virsh saslpasswd2; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: $tool not installed (Debian packages libvirt-clients, sasl2-bin)"
-        exit 77
-    fi
-done
 if ! ls /usr/lib/*/sasl2/libscram.so* /usr/lib/*/sasl2/libdigestmd5.so* >/dev/null 2>&1; then
     echo "SKIP: the SCRAM and DIGEST-MD5 SASL plugins are missing (Debian package libsasl2-modules)"
     exit 77
@@ -32,7 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-. "$(dirname "$0")/remote_lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_tools "virsh saslpasswd2" "libvirt-clients, sasl2-bin"
 
 # Users live in a sasldb under the daemon's SASL directory.
 sasl=$tmp/sasl

@@ -7,12 +7,6 @@ set -u
 virtd=$1
 setup=$2
 vsh=$3
-for tool in virsh saslpasswd2; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: $tool not installed (Debian packages libvirt-clients, sasl2-bin)"
-        exit 77
-    fi
-done
 tmp=$(mktemp -d)
 daemon=""
 cleanup() {
@@ -21,7 +15,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-. "$(dirname "$0")/remote_lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_tools "virsh saslpasswd2" "libvirt-clients, sasl2-bin"
 
 r=$tmp/remote
 check "virtd-remote-setup makes certificates, the SASL user and the settings" sh -c "

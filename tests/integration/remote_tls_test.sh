@@ -10,12 +10,6 @@ virtd=$1
 pki=$2
 vsh=$3
 data=$4
-for tool in virsh certtool; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: $tool not installed (Debian packages libvirt-clients, gnutls-bin)"
-        exit 77
-    fi
-done
 tmp=$(mktemp -d)
 daemon=""
 stop_daemon() {
@@ -31,7 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fails=0
-. "$(dirname "$0")/remote_lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_tools "virsh certtool" "libvirt-clients, gnutls-bin"
 
 pkid=$tmp/pki
 "$pki" ca --dir "$pkid" >/dev/null &&

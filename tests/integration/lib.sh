@@ -1,5 +1,15 @@
-# Shared by the remote access tests (sourced): the check runner and waiting for the daemon's
-# listening ports. Callers set $tmp and $fails=0 first.
+# Shared by the integration tests (sourced): the check runner, tool checks, waiting for the
+# daemon's listening ports, SASL users. Callers set $tmp and $fails=0 first.
+
+# require_tools "TOOL..." "PACKAGES": exits 77 (skipped) naming the packages if one is missing.
+require_tools() {
+    for tool in $1; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            echo "SKIP: $tool not installed (Debian packages $2)"
+            exit 77
+        fi
+    done
+}
 
 # check DESCRIPTION COMMAND...: runs it, prints ok/FAIL, counts failures in $fails.
 check() {
