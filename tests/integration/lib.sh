@@ -1,6 +1,22 @@
 # Shared by the integration tests (sourced): the check runner, tool checks, waiting for the
 # daemon's listening ports, SASL users. Callers set $tmp and $fails=0 first.
 
+# begin_test: a fresh $tmp (removed at exit), $fails = 0, and at exit the processes whose pids
+# are in $daemon and $sniffer are stopped.
+begin_test() {
+    tmp=$(mktemp -d)
+    fails=0
+    daemon=""
+    sniffer=""
+    trap end_test EXIT
+}
+end_test() {
+    for pid in $daemon $sniffer; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+
 # require_tools "TOOL..." "PACKAGES": exits 77 (skipped) naming the packages if one is missing.
 require_tools() {
     for tool in $1; do

@@ -12,15 +12,8 @@ if [ "$(id -u)" != 0 ]; then
     echo "SKIP: the unix socket half of the default policy is about uid 0; run as root"
     exit 77
 fi
-tmp=$(mktemp -d)
-daemon=""
-cleanup() {
-    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
 . "$(dirname "$0")/lib.sh"
+begin_test
 require_tools "virsh saslpasswd2" "libvirt-clients, sasl2-bin"
 
 make_sasl_dir "$tmp/sasl" ops:opspw admin:adminpw

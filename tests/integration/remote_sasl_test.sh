@@ -16,17 +16,8 @@ if ! ls /usr/lib/*/sasl2/libscram.so* /usr/lib/*/sasl2/libdigestmd5.so* >/dev/nu
     echo "SKIP: the SCRAM and DIGEST-MD5 SASL plugins are missing (Debian package libsasl2-modules)"
     exit 77
 fi
-tmp=$(mktemp -d)
-daemon=""
-sniffer=""
-cleanup() {
-    [ -n "$sniffer" ] && kill "$sniffer" 2>/dev/null && wait "$sniffer" 2>/dev/null
-    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
 . "$(dirname "$0")/lib.sh"
+begin_test
 require_tools "virsh saslpasswd2" "libvirt-clients, sasl2-bin"
 
 # Users live in a sasldb under the daemon's SASL directory.

@@ -7,15 +7,8 @@ set -u
 virtd=$1
 setup=$2
 vsh=$3
-tmp=$(mktemp -d)
-daemon=""
-cleanup() {
-    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
 . "$(dirname "$0")/lib.sh"
+begin_test
 require_tools "virsh saslpasswd2" "libvirt-clients, sasl2-bin"
 
 r=$tmp/remote

@@ -10,23 +10,13 @@ virtd=$1
 pki=$2
 vsh=$3
 data=$4
-tmp=$(mktemp -d)
-daemon=""
+. "$(dirname "$0")/lib.sh"
+begin_test
+require_tools "virsh certtool" "libvirt-clients, gnutls-bin"
 stop_daemon() {
-    if [ -n "$daemon" ]; then
-        kill "$daemon" 2>/dev/null
-        wait "$daemon" 2>/dev/null
-    fi
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
     daemon=""
 }
-cleanup() {
-    stop_daemon
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-. "$(dirname "$0")/lib.sh"
-require_tools "virsh certtool" "libvirt-clients, gnutls-bin"
 
 pkid=$tmp/pki
 "$pki" ca --dir "$pkid" >/dev/null &&
