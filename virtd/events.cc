@@ -65,11 +65,18 @@ void EventDispatcher::client_closed(uint64_t client) {
     std::erase_if(legacy_, [&](const Legacy& l) { return l.client == client; });
 }
 
+void EventDispatcher::set_filter(Filter filter) {
+    std::lock_guard lock(mu_);
+    filter_ = std::move(filter);
+}
+
 void EventDispatcher::domain_event(const DomainEvent& e) {
     if (!server_) return;
     std::lock_guard lock(mu_);
+    auto hidden = [&](uint64_t client) { return filter_ && !filter_(client, e.dom.name); };
     for (const Callback& c : callbacks_) {
         if (c.event_id != kLifecycleEventId || (c.only && *c.only != e.dom.uuid)) continue;
+        if (hidden(c.client)) continue;
         rpc::XdrWriter w;
         encode(w, rpc::DomainEventCallbackLifecycleMsg{c.id, to_wire(e.dom), e.event, e.detail});
         server_->send_message(c.client, rpc::kRemoteProgram,
@@ -77,7 +84,7 @@ void EventDispatcher::domain_event(const DomainEvent& e) {
                               w.take());
     }
     for (const Legacy& l : legacy_) {
-        if (l.event_id != kLifecycleEventId) continue;
+        if (l.event_id != kLifecycleEventId || hidden(l.client)) continue;
         rpc::XdrWriter w;
         encode(w, rpc::DomainEventLifecycleMsg{to_wire(e.dom), e.event, e.detail});
         server_->send_message(l.client, rpc::kRemoteProgram,

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "drivers/domain_driver.h"
@@ -33,6 +35,11 @@ public:
 
     void domain_event(const DomainEvent& e) override;
 
+    // Whether a client may hear of events about a domain (the access policy's domain:getattr);
+    // unset: everyone may. Called with this object's lock held: it must not call back here.
+    using Filter = std::function<bool(uint64_t client, const std::string& domain)>;
+    void set_filter(Filter filter);
+
 private:
     struct Callback {
         uint64_t client = 0;
@@ -49,6 +56,7 @@ private:
     std::mutex mu_;
     std::vector<Callback> callbacks_; // guarded by mu_
     std::vector<Legacy> legacy_;      // guarded by mu_
+    Filter filter_;                   // guarded by mu_
     int32_t next_id_ = 0;             // guarded by mu_; ids are unique per daemon, which
                                       // also makes them unique per connection
 };

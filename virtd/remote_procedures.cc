@@ -69,6 +69,19 @@ bool RemoteProcedures::may_see(const rpc::CallContext& ctx, std::string_view nam
     return true;
 }
 
+bool RemoteProcedures::event_visible(uint64_t client, const std::string& domain) const {
+    Connection c;
+    {
+        std::lock_guard lock(mu_);
+        auto it = connections_.find(client);
+        if (it == connections_.end()) return false;
+        c = it->second;
+    }
+    std::shared_ptr<const acl::AccessPolicy> policy = access_policy();
+    acl::Decider d{policy.get(), daemon_uid_};
+    return acl::decide(d, c.who, c.readonly, rpc::AclObject::Domain, "getattr", domain);
+}
+
 RemoteProcedures::Connection RemoteProcedures::connection(uint64_t id) {
     std::lock_guard lock(mu_);
     return connections_[id];
@@ -134,6 +147,7 @@ Status RemoteProcedures::connect_open(const rpc::CallContext& ctx, const rpc::Co
     c.open = true;
     c.uri = uri;
     c.readonly = readonly;
+    c.who = caller(ctx);
     return {};
 }
 

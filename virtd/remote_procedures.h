@@ -38,6 +38,9 @@ public:
     void set_server(rpc::RpcServer* server) {
         server_ = server;
         streams_.set_server(server);
+        events_.set_filter([this](uint64_t client, const std::string& domain) {
+            return event_visible(client, domain);
+        });
     }
 
     // Access control: the rules file's policy, or nullptr when none is configured (then the
@@ -361,9 +364,12 @@ private:
         bool readonly = false;
         bool readonly_socket = false;
         std::string uri;
+        rpc::ClientInfo who; // as it opened: what events it may hear of depends on it
     };
 
     Connection connection(uint64_t id);
+    // Events: whether the client may see the domain (domain:getattr), as lists do.
+    bool event_visible(uint64_t client, const std::string& domain) const;
 
     std::shared_ptr<const acl::AccessPolicy> access_policy() const;
     // List calls: whether the caller holds the procedure's filter= permissions on the object.
@@ -387,7 +393,7 @@ private:
     EventDispatcher& events_;
     StreamRegistry streams_;
     rpc::RpcServer* server_ = nullptr;
-    std::mutex mu_;
+    mutable std::mutex mu_;
     std::unordered_map<uint64_t, Connection> connections_; // guarded by mu_
     mutable std::mutex policy_mu_;
     std::shared_ptr<const acl::AccessPolicy> policy_; // guarded by policy_mu_

@@ -108,6 +108,34 @@ PY
 check "python3-libvirt as ops: the same rules, VIR_ERR_ACCESS_DENIED" \
     /usr/bin/python3 "$tmp/client.py" "mock+tcp://127.0.0.1:$tcp/default" "$tmp/web-3.xml"
 
+cat >"$tmp/events.py" <<'PY'
+import subprocess, sys, threading, time
+import libvirt
+uri, admin = sys.argv[1], sys.argv[2]
+libvirt.virEventRegisterDefaultImpl()
+def creds(cred_list, _data):
+    for c in cred_list:
+        c[4] = "ops" if c[0] == libvirt.VIR_CRED_AUTHNAME else "opspw"
+    return 0
+conn = libvirt.openAuth(uri, [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE], creds, None], 0)
+seen = []
+conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                            lambda c, d, ev, detail, opaque: seen.append(d.name()), None)
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+for name in ("db-1", "web-1"):
+    subprocess.run(["virsh", "-q", "-c", admin, "start", name], check=True, capture_output=True)
+    subprocess.run(["virsh", "-q", "-c", admin, "destroy", name], check=True, capture_output=True)
+deadline = time.time() + 10
+while time.time() < deadline and seen.count("web-1") < 2:
+    time.sleep(0.05)
+time.sleep(0.3)
+assert seen.count("web-1") >= 2 and "db-1" not in seen, seen
+print("events ok:", seen)
+PY
+check "ops hears of events about web-1 but not db-1" \
+    /usr/bin/python3 "$tmp/events.py" "mock+tcp://127.0.0.1:$tcp/default" "$admin"
+
 check "vsh as ops lists only the web domains" sh -c "
     [ \"\$('$vsh' -q -c '$ops' list --all --name | sort | tr '\n' ' ')\" = 'web-1 web-2 ' ]"
 check "vsh as ops may not define" sh -c "
