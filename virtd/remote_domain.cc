@@ -107,7 +107,11 @@ RemoteProcedures::domain_lookup_by_id(const rpc::CallContext&, const rpc::Domain
 }
 
 Result<rpc::DomainGetXmlDescRet>
-RemoteProcedures::domain_get_xml_desc(const rpc::CallContext&, const rpc::DomainGetXmlDescArgs& a) {
+RemoteProcedures::domain_get_xml_desc(const rpc::CallContext& ctx,
+                                      const rpc::DomainGetXmlDescArgs& a) {
+    constexpr unsigned kXmlSecure = 1; // VIR_DOMAIN_XML_SECURE: passwords in the XML
+    if (Status s = authorize_flag(ctx, a.dom.name, a.flags, kXmlSecure, "read_secure"); !s)
+        return s.error();
     Result<std::string> xml = domains_.get_xml(to_ref(a.dom), a.flags);
     if (!xml) return xml.error();
     return rpc::DomainGetXmlDescRet{std::move(*xml)};
@@ -225,8 +229,9 @@ Status RemoteProcedures::domain_set_memory(const rpc::CallContext&,
     return domains_.set_memory(to_ref(a.dom), a.memory, kAffectLive);
 }
 
-Status RemoteProcedures::domain_set_memory_flags(const rpc::CallContext&,
+Status RemoteProcedures::domain_set_memory_flags(const rpc::CallContext& ctx,
                                                  const rpc::DomainSetMemoryFlagsArgs& a) {
+    if (Status s = authorize_flag(ctx, a.dom.name, a.flags, kAffectConfig, "save"); !s) return s;
     return domains_.set_memory(to_ref(a.dom), a.memory, a.flags);
 }
 
@@ -235,8 +240,9 @@ Status RemoteProcedures::domain_set_vcpus(const rpc::CallContext&,
     return domains_.set_vcpus(to_ref(a.dom), a.nvcpus, kAffectLive);
 }
 
-Status RemoteProcedures::domain_set_vcpus_flags(const rpc::CallContext&,
+Status RemoteProcedures::domain_set_vcpus_flags(const rpc::CallContext& ctx,
                                                 const rpc::DomainSetVcpusFlagsArgs& a) {
+    if (Status s = authorize_flag(ctx, a.dom.name, a.flags, kAffectConfig, "save"); !s) return s;
     return domains_.set_vcpus(to_ref(a.dom), a.nvcpus, a.flags);
 }
 
@@ -248,8 +254,9 @@ RemoteProcedures::domain_get_vcpus_flags(const rpc::CallContext&,
     return rpc::DomainGetVcpusFlagsRet{*n};
 }
 
-Status RemoteProcedures::domain_set_metadata(const rpc::CallContext&,
+Status RemoteProcedures::domain_set_metadata(const rpc::CallContext& ctx,
                                              const rpc::DomainSetMetadataArgs& a) {
+    if (Status s = authorize_flag(ctx, a.dom.name, a.flags, kAffectConfig, "save"); !s) return s;
     return domains_.set_metadata(to_ref(a.dom), static_cast<MetadataType>(a.type), a.metadata,
                                  a.key, a.uri, a.flags);
 }

@@ -368,6 +368,13 @@ private:
     };
 
     Connection connection(uint64_t id);
+    // A permission a call needs only with some flag (VIR_DOMAIN_XML_SECURE: domain:read_secure;
+    // VIR_DOMAIN_AFFECT_CONFIG: domain:save), beyond the .def's acl=.
+    Status authorize_flag(const rpc::CallContext& ctx, std::string_view domain, unsigned flags,
+                          unsigned flag, const char* perm) {
+        if (!(flags & flag)) return {};
+        return authorize(ctx, {rpc::AclObject::Domain, perm, domain, {}, {}});
+    }
     // Events: whether the client may see the domain (domain:getattr), as lists do.
     bool event_visible(uint64_t client, const std::string& domain) const;
 

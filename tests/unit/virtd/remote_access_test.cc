@@ -163,6 +163,27 @@ TEST_F(RemoteAccess, OpsMayStartWebDomainsButNotDefineOrUndefineThem) {
     EXPECT_TRUE(call(ops_, RemoteProc::DomainUndefine, rpc::DomainUndefineArgs{web1}).ok());
 }
 
+TEST_F(RemoteAccess, SomeFlagsNeedMorePermissions) {
+    use_rules(R"(
+allow user=ops connect:getattr,read,write,search_domains
+allow user=ops domain:getattr,read,write name=web-*
+)");
+    ASSERT_TRUE(open(root_).ok());
+    rpc::NonnullDomain web1 = define(root_, "web-1");
+    ASSERT_TRUE(open(ops_).ok());
+    EXPECT_TRUE(call(ops_, RemoteProc::DomainGetXmlDesc, rpc::DomainGetXmlDescArgs{web1, 0}).ok());
+    Status secure =
+        call(ops_, RemoteProc::DomainGetXmlDesc, rpc::DomainGetXmlDescArgs{web1, 1}); // SECURE
+    ASSERT_FALSE(secure.ok());
+    EXPECT_EQ(secure.error().message(), "access denied: 'domain' permission 'read_secure' on "
+                                        "'web-1' is not granted to user 'ops'");
+    Status config = call(ops_, RemoteProc::DomainSetMemoryFlags,
+                         rpc::DomainSetMemoryFlagsArgs{web1, 32768, 2}); // AFFECT_CONFIG
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.error().code(), ErrorCode::AccessDenied);
+    EXPECT_NE(config.error().message().find("'save'"), std::string::npos);
+}
+
 TEST_F(RemoteAccess, RemoteClientsTheRulesDoNotNameAreDenied) {
     use_rules(kOpsRules);
     Status s = open(tcp_);
