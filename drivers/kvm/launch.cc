@@ -200,8 +200,9 @@ Status Planner::interfaces() {
         std::string arg;
         switch (n.type) {
         case conf::InterfaceType::Network: {
-            if (Status s = check_no_comma(what + " network", n.network); !s) return s;
-            arg = "switch=" + join(paths_.switch_socket_dir, n.network + ".sock");
+            const std::string socket = join(paths_.switch_socket_dir, n.network + ".sock");
+            if (Status s = check_no_comma(what + " switch socket", socket); !s) return s;
+            arg = "switch=" + socket;
             break;
         }
         case conf::InterfaceType::Ethernet:

@@ -279,6 +279,35 @@ TEST_F(LaunchTest, NameAlreadyRunningIsRefused) {
     EXPECT_EQ(m, "domain 'web1' is already running");
 }
 
+TEST_F(LaunchTest, OtherArchitectureIsRefused) {
+    // conf refuses it in XML too; a definition built in code is checked here.
+    Result<conf::DomainDef> def = conf::DomainDef::parse(xml("", kernel()));
+    ASSERT_TRUE(def.ok()) << def.error().message();
+    def->os.arch = "x86_64";
+    Result<VmmLaunch> l = plan_launch(*def, paths_, host_);
+    ASSERT_FALSE(l.ok());
+    EXPECT_EQ(l.error().code(), ErrorCode::ConfigUnsupported);
+    EXPECT_EQ(l.error().message(),
+              "domain 'web1': architecture x86_64 is not supported (riscv64 is)");
+}
+
+TEST_F(LaunchTest, MissingInitrdIsRefused) {
+    std::string m = failure(xml("", kernel() + fmt::format("<initrd>{}</initrd>", path("gone.gz"))),
+                            ErrorCode::SystemError);
+    EXPECT_THAT(m, HasSubstr(fmt::format("domain 'web1': initrd '{}'", path("gone.gz"))));
+}
+
+TEST_F(LaunchTest, CommaInADiskPathIsRefused) {
+    // virtd-vmm would read the part after the comma as a setting.
+    std::ofstream(path("a,b.img")) << "x";
+    std::string m = failure(xml(fmt::format("<disk type='file' device='disk'><source file='{}'/>"
+                                            "<target dev='vda' bus='virtio'/></disk>",
+                                            path("a,b.img")),
+                                kernel()),
+                            ErrorCode::ConfigUnsupported);
+    EXPECT_THAT(m, HasSubstr("contains a comma"));
+}
+
 TEST_F(LaunchTest, BridgeInterfaceIsNotSupportedYet) {
     std::string m = failure(xml("<interface type='bridge'><mac address='52:54:00:00:00:09'/>"
                                 "<source bridge='br0'/></interface>",
