@@ -286,9 +286,9 @@ Status Planner::chardevs() {
                         "channel name '{}' may not contain '=' or '/'", name);
         if (out_.channel_sockets.contains(name))
             return fail(ErrorCode::InvalidArg, "channel '{}' is given twice", name);
-        const std::string path = join(paths_.run_dir, "channel-" + name + ".sock");
+        const std::string path = join(paths_.run_dir, fmt::format("channel-{}.sock", name));
         out_.channel_sockets[name] = path;
-        add("--channel", name + "=unix:" + path);
+        add("--channel", fmt::format("{}=unix:{}", name, path));
     }
     return {};
 }
