@@ -25,10 +25,11 @@ constexpr size_t kLogTailBytes = 2048;
 constexpr size_t kMaxLineBytes = (size_t{1} << 20) + 2; // the monitor's limit, plus "\r\n"
 
 using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
 
 int ms_until(Clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000 * 60 * 60));
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, int64_t{3600} * 1000));
 }
 
 // What the VMM wrote to its log since `from` (the log's size before the start), at most the last
@@ -130,6 +131,7 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
     args.push_back(vmm_binary);
     args.insert(args.end(), launch.argv.begin(), launch.argv.end());
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -163,7 +165,13 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
 
     const Clock::time_point deadline = Clock::now() + timeout;
     for (;;) {
-        if (connect_unix(launch.monitor_socket)) return proc;
+        // Ready when the monitor greets as this very process (not a VMM left over from before
+        // that still holds the socket: ours then fails and exits, which is reported below).
+        auto budget = std::chrono::milliseconds(std::max(ms_until(deadline), 100));
+        if (auto c = VmmMonitorClient::connect(launch.monitor_socket, budget); c) {
+            const Json& who = (*c)->greeting()["virtd-vmm"];
+            if (who.is_object() && who.value("pid", int64_t{-1}) == int64_t{pid}) return proc;
+        }
         Result<ExitInfo> e = proc->reap();
         if (!e) {
             abandon(proc, true);

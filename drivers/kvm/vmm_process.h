@@ -50,9 +50,9 @@ public:
     // Starts `vmm_binary` with `launch.argv`. stdin is /dev/null; stdout and stderr append to
     // launch.log_file (created 0600); the child gets its own process group, default signal
     // handling and no other descriptor. launch.pid_file is written atomically. Returns when the
-    // monitor socket accepts a connection; if the VMM exits first or `timeout` passes, the child
-    // is killed and reaped, the pid file removed, and the error quotes the end of the log.
-    // The folders of the launch's files must exist.
+    // monitor socket accepts a connection and greets with this child's pid; if the VMM exits first
+    // or `timeout` passes, the child is killed and reaped, the pid file removed, and the error
+    // quotes the end of the log. The folders of the launch's files must exist.
     static Result<std::unique_ptr<VmmProcess>>
     start(const std::string& vmm_binary, const VmmLaunch& launch,
           std::chrono::milliseconds timeout = kStartTimeout);

@@ -7,13 +7,17 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/event_loop.h"
+#include "common/fd.h"
 #include "common/file.h"
 #include "conf/domain.h"
 #include "drivers/kvm/launch.h"
@@ -43,11 +47,14 @@ protected:
         host_.cpus = 2;
     }
 
+    // Kills by pid only what is not reaped yet (a reaped pid may already belong to another
+    // process), then reaps.
     void TearDown() override {
-        for (pid_t pid : pids_)
-            ::kill(pid, SIGKILL);
-        for (auto& p : procs_)
+        for (auto& p : procs_) {
+            Result<ExitInfo> e = p->reap();
+            if (e && e->running()) ::kill(p->pid(), SIGKILL);
             p->kill_now();
+        }
     }
 
     // Plans the launch of a minimal guest `name` (128 MiB, 1 vCPU, serial console) in its own
@@ -82,7 +89,6 @@ protected:
         return p;
     }
     VmmProcess* keep(std::unique_ptr<VmmProcess> p) {
-        pids_.push_back(p->pid());
         procs_.push_back(std::move(p));
         return procs_.back().get();
     }
@@ -102,7 +108,6 @@ protected:
     TempDir dir_;
     std::string guest_;
     HostFacts host_;
-    std::vector<pid_t> pids_;
     std::vector<std::unique_ptr<VmmProcess>> procs_;
 };
 
@@ -230,6 +235,75 @@ TEST_F(VmmProcessTest, AMissingBinaryFailsWithTheReason) {
     ASSERT_FALSE(started.ok());
     EXPECT_THAT(started.error().message(), HasSubstr("exited with status 127"));
     EXPECT_THAT(started.error().message(), HasSubstr("cannot execute the VMM: No such file"));
+}
+
+// A second VMM on a monitor socket that a live one holds is not mistaken for ready: it fails (the
+// VMM refuses a live socket) and the first one carries on.
+TEST_F(VmmProcessTest, ALiveMonitorSocketOfAnotherVmmIsNotReadiness) {
+    VmmLaunch l = plan("twice");
+    Result<std::unique_ptr<VmmProcess>> first = start(l);
+    ASSERT_TRUE(first.ok()) << first.error().message();
+    VmmProcess& a = *keep(std::move(*first));
+    Result<std::unique_ptr<VmmProcess>> second = start(l);
+    if (second) keep(std::move(*second));
+    ASSERT_FALSE(second.ok()) << "a second VMM on the same monitor socket started";
+    EXPECT_THAT(second.error().message(), HasSubstr("exited with status"));
+    auto mon = VmmMonitorClient::connect(l.monitor_socket);
+    ASSERT_TRUE(mon.ok()) << mon.error().message();
+    EXPECT_EQ((*mon)->greeting()["virtd-vmm"]["pid"], a.pid());
+    Result<ExitInfo> e = a.reap();
+    ASSERT_TRUE(e.ok());
+    EXPECT_TRUE(e->running());
+}
+
+TEST_F(VmmProcessTest, ExitIsSeenFromAnEventLoop) {
+    Result<std::unique_ptr<VmmProcess>> started = start(plan("loop1"));
+    ASSERT_TRUE(started.ok()) << started.error().message();
+    VmmProcess& p = *keep(std::move(*started));
+    EventLoop loop;
+    ExitInfo seen;
+    ASSERT_TRUE(loop.add_fd(p.pidfd(), EPOLLIN,
+                            [&](uint32_t) {
+                                Result<ExitInfo> e = p.reap();
+                                if (e) seen = *e;
+                                loop.remove_fd(p.pidfd());
+                                loop.stop();
+                            })
+                    .ok());
+    loop.add_timer(std::chrono::milliseconds(50), [&] { ::kill(p.pid(), SIGTERM); });
+    loop.add_timer(std::chrono::seconds(5), [&] { loop.stop(); });
+    loop.run();
+    EXPECT_FALSE(seen.running()) << "the pidfd never became readable";
+    EXPECT_TRUE(seen.killed() || seen.exited()) << seen.describe();
+}
+
+// A stand-in VMM that never opens its monitor: start() gives up after the timeout, kills it and
+// quotes what it printed. It also lists its descriptors, which shows stdin is /dev/null and that
+// the test's own descriptor (not CLOEXEC) did not leak into it.
+TEST_F(VmmProcessTest, AVmmThatNeverListensTimesOutAndIsKilled) {
+    VmmLaunch l = plan("slow1");
+    const std::string fake = dir_.path() + "/fake-vmm";
+    std::ofstream(fake) << "#!/bin/sh\necho fake vmm starting\nls -l /proc/$$/fd\nexec sleep 30\n";
+    ASSERT_EQ(chmod(fake.c_str(), 0700), 0);
+    const std::string marker = dir_.path() + "/leak-marker";
+    UniqueFd leak(::open(marker.c_str(), O_RDWR | O_CREAT, 0600)); // deliberately inheritable
+    ASSERT_TRUE(leak);
+
+    auto t0 = std::chrono::steady_clock::now();
+    Result<std::unique_ptr<VmmProcess>> started =
+        VmmProcess::start(fake, l, std::chrono::milliseconds(300));
+    auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(started.ok());
+    const std::string& msg = started.error().message();
+    EXPECT_EQ(started.error().code(), ErrorCode::OperationTimeout) << msg;
+    EXPECT_THAT(msg, HasSubstr("did not open its monitor socket"));
+    EXPECT_THAT(msg, HasSubstr("fake vmm starting"));
+    EXPECT_THAT(msg, HasSubstr("0 -> /dev/null"));
+    EXPECT_THAT(msg, HasSubstr("1 -> " + l.log_file));
+    EXPECT_THAT(msg, ::testing::Not(HasSubstr("leak-marker")));
+    EXPECT_LT(took, std::chrono::seconds(3));
+    struct stat st {};
+    EXPECT_NE(stat(l.pid_file.c_str(), &st), 0);
 }
 
 } // namespace
