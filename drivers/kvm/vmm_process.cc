@@ -88,7 +88,8 @@ ExitInfo exit_info(const siginfo_t& info) {
     if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) _exit(127);
     syscall(SYS_close_range, 3u, ~0u, 0u); // belt and braces: everything else is CLOEXEC
     execv(binary, argv);
-    const char* what = strerror(errno);
+    const char* what = strerrordesc_np(errno); // a constant string: no locale, no malloc
+    if (!what) what = "unknown error";
     const char prefix[] = "virtd: cannot execute the VMM: ";
     (void)!write(2, prefix, sizeof(prefix) - 1);
     (void)!write(2, what, strlen(what));
