@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "rpc/channel.h"
 #include "rpc/remote_protocol.h"
 #include "rpc/sasl.h"
@@ -490,7 +491,6 @@ void RpcServer::reply(Client& c, const MessageHeader& call, std::string_view pay
 // AUTH_LIST and the SASL exchange: the transport's own procedures, run on the loop thread so a
 // security layer switches on exactly after the reply that completes authentication.
 bool RpcServer::handle_auth_call(Client& c, const MessageHeader& h, std::string_view payload) {
-    (void)payload;
     if (h.proc == static_cast<int32_t>(RemoteProc::AuthList)) {
         AuthListRet ret;
         ret.types.push_back(c.auth == AuthMethod::Sasl ? 1 : 0); // REMOTE_AUTH_NONE / SASL
@@ -576,7 +576,7 @@ bool RpcServer::sasl_call(Client& c, const MessageHeader& h, std::string_view pa
     std::unique_ptr<SecurityLayer> layer;
     if (step->complete) {
         std::string user = c.sasl->username();
-        if (!dn_allowed(user, auth_options_.sasl_allowed_users)) {
+        if (!allowed_by(auth_options_.sasl_allowed_users, user)) {
             auth_failed(c, h, fmt::format("user '{}' is not in sasl_allowed_username_list", user));
             return true;
         }

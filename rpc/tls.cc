@@ -6,12 +6,12 @@
 #include <ctime>
 
 #include <arpa/inet.h>
-#include <fnmatch.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/text.h"
 
 namespace virtd::rpc {
 namespace {
@@ -158,13 +158,6 @@ TlsFiles client_tls_files_in(const std::string& dir) {
     TlsFiles f{dir + "/cacert.pem", dir + "/clientcert.pem", dir + "/clientkey.pem", ""};
     if (::access((dir + "/cacrl.pem").c_str(), R_OK) == 0) f.crl_file = dir + "/cacrl.pem";
     return f;
-}
-
-bool dn_allowed(std::string_view dn, const std::vector<std::string>& patterns) {
-    if (patterns.empty()) return true;
-    std::string d(dn);
-    return std::any_of(patterns.begin(), patterns.end(),
-                       [&](const std::string& p) { return fnmatch(p.c_str(), d.c_str(), 0) == 0; });
 }
 
 Status check_tls_files(const TlsFiles& files, TlsRole role) {
@@ -486,7 +479,7 @@ Status TlsSession::verify_peer() {
                          fmt::format("the {} certificate failed verification: {}{}", who,
                                      status_text(status), hint));
     }
-    if (server && !dn_allowed(peer_dn_, c.allowed_dn))
+    if (server && !allowed_by(c.allowed_dn, peer_dn_))
         return tls_error(
             ErrorCode::AuthFailed,
             fmt::format("client certificate DN '{}' is not in tls_allowed_dn_list", peer_dn_));

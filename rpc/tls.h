@@ -108,7 +108,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Whether `dn` matches one of the glob `patterns` (an empty list matches everything).
-bool dn_allowed(std::string_view dn, const std::vector<std::string>& patterns);
-
 } // namespace virtd::rpc

@@ -6,11 +6,11 @@
 #include <charconv>
 
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
 
 #include "common/file.h"
+#include "common/text.h"
 
 namespace virtd::acl {
 
@@ -56,10 +56,6 @@ const KindInfo& info(ObjectKind kind) {
     for (const KindInfo& k : kinds())
         if (k.kind == kind) return k;
     return kinds()[0];
-}
-
-bool glob_matches(const std::string& pattern, std::string_view text) {
-    return fnmatch(pattern.c_str(), std::string(text).c_str(), 0) == 0;
 }
 
 // Splits a line into words at white space; "double quotes" keep spaces in a word (dn="O=A B")

@@ -11,6 +11,7 @@
 
 #include "common/event_loop.h"
 #include "common/file.h"
+#include "common/text.h"
 #include "rpc/client.h"
 #include "rpc/remote_protocol.h"
 #include "rpc/server.h"
@@ -115,9 +116,9 @@ TEST(TlsFilesTest, EachWrongFileIsNamedWithTheFix) {
 }
 
 TEST(TlsFilesTest, DnPatternsAreGlobs) {
-    EXPECT_TRUE(dn_allowed("CN=admin,O=Example", {}));
-    EXPECT_TRUE(dn_allowed("CN=admin,O=Example", {"CN=nobody", "CN=*,O=Example"}));
-    EXPECT_FALSE(dn_allowed("CN=admin,O=Example", {"CN=ops,*"}));
+    EXPECT_TRUE(allowed_by({}, "CN=admin,O=Example"));
+    EXPECT_TRUE(allowed_by({"CN=nobody", "CN=*,O=Example"}, "CN=admin,O=Example"));
+    EXPECT_FALSE(allowed_by({"CN=ops,*"}, "CN=admin,O=Example"));
 }
 
 // Moves bytes between two sessions until both handshakes finish (or one fails).
