@@ -128,4 +128,29 @@ DomainDriver::open_console(const DomainRef&, const std::optional<std::string>&, 
     return driver_unsupported("consoles");
 }
 
+Result<DomainStateReason> DomainDriver::get_state(const DomainRef& dom) {
+    Result<DomainInfo> info = get_info(dom);
+    if (!info) return info.error();
+    // Reasons: running 1 (booted), paused 1 (user), shut off 0 (unknown).
+    int32_t reason = info->state == DomainState::Shutoff ? 0 : 1;
+    return DomainStateReason{info->state, reason};
+}
+Result<std::vector<MemoryStat>> DomainDriver::memory_stats(const DomainRef&, unsigned) {
+    return driver_unsupported("memory statistics");
+}
+Result<BlockStats> DomainDriver::block_stats(const DomainRef&, const std::string&) {
+    return driver_unsupported("block statistics");
+}
+Result<InterfaceStats> DomainDriver::interface_stats(const DomainRef&, const std::string&) {
+    return driver_unsupported("interface statistics");
+}
+Result<std::string> DomainDriver::capabilities() {
+    return driver_unsupported("capabilities");
+}
+Result<std::string> DomainDriver::domain_capabilities(const std::string&, const std::string&,
+                                                      const std::string&, const std::string&,
+                                                      unsigned) {
+    return driver_unsupported("domain capabilities");
+}
+
 } // namespace virtd

@@ -52,6 +52,7 @@ struct DomainEvent {
     DomainRef dom;
     int32_t event = 0;
     int32_t detail = 0;
+    const class DomainDriver* source = nullptr; // the driver that emitted it
 };
 
 // Event numbers the drivers emit.
@@ -68,7 +69,20 @@ inline constexpr int32_t kStartedFromSnapshot = 3; // ... and after reverting to
 inline constexpr int32_t kStoppedSaved = 4;
 inline constexpr int32_t kStoppedFromSnapshot = 6;
 inline constexpr int32_t kDefinedFromSnapshot = 2; // kDefined's detail after a revert
+inline constexpr int32_t kShutdown = 6; // detail 0 finished: the guest powered itself off
+inline constexpr int32_t kCrashed = 8;  // detail 0 panicked
+inline constexpr int32_t kStoppedDestroyed = 1, kStoppedCrashed = 2, kStoppedFailed = 5;
+inline constexpr int32_t kSuspendedPaused = 0, kSuspendedSaved = 3; // kSuspended's details
 } // namespace domain_event
+
+// Reasons virDomainGetState gives (virDomainRunningReason, virDomainPausedReason,
+// virDomainShutoffReason), the ones the drivers use.
+namespace state_reason {
+inline constexpr int32_t kRunningBooted = 1, kRunningRestored = 3, kRunningUnpaused = 5;
+inline constexpr int32_t kPausedUser = 1, kPausedSave = 3;
+inline constexpr int32_t kShutoffUnknown = 0, kShutoffShutdown = 1, kShutoffDestroyed = 2,
+                         kShutoffCrashed = 3, kShutoffSaved = 5, kShutoffFailed = 6;
+} // namespace state_reason
 
 // virDomainModificationImpact, and the flags setmem/setvcpus add to it.
 inline constexpr unsigned kAffectLive = 1;
@@ -86,6 +100,35 @@ struct VcpuInfo {
     int32_t cpu = 0; // the host CPU it last ran on
 };
 
+// One figure of virDomainMemoryStats: libvirt's tag (VIR_DOMAIN_MEMORY_STAT_*) and its value
+// (KiB for sizes, as libvirt reports them).
+struct MemoryStat {
+    int32_t tag = 0;
+    uint64_t value = 0;
+};
+namespace memory_stat {
+inline constexpr int32_t kSwapIn = 0, kSwapOut = 1, kMajorFault = 2, kMinorFault = 3, kUnused = 4,
+                         kAvailable = 5, kActualBalloon = 6, kRss = 7, kUsable = 8, kLastUpdate = 9,
+                         kDiskCaches = 10;
+} // namespace memory_stat
+
+// Counters of one disk (virDomainBlockStatsStruct); -1 = not known.
+struct BlockStats {
+    int64_t rd_req = -1, rd_bytes = -1, wr_req = -1, wr_bytes = -1, errs = -1;
+};
+
+// Counters of one network interface (virDomainInterfaceStatsStruct); -1 = not known.
+struct InterfaceStats {
+    int64_t rx_bytes = -1, rx_packets = -1, rx_errs = -1, rx_drop = -1;
+    int64_t tx_bytes = -1, tx_packets = -1, tx_errs = -1, tx_drop = -1;
+};
+
+// The state with libvirt's reason (virDomain{Running,Paused,Shutoff,...}Reason).
+struct DomainStateReason {
+    DomainState state = DomainState::Shutoff;
+    int32_t reason = 0;
+};
+
 // Where a driver reports events. Called from the driver's threads; must be thread-safe.
 class DomainEventSink {
 public:
@@ -100,7 +143,13 @@ public:
     virtual ~ConsoleChannel() = default;
     virtual Status write(std::string_view data) = 0;
 };
-using ConsoleOutput = std::function<void(std::string_view)>;
+// Where a console's output goes: `data` gets what the guest prints; `closed` (may be empty) is
+// called once when the console ends on the driver's side (the guest stopped, or another client
+// took the console over).
+struct ConsoleOutput {
+    std::function<void(std::string_view)> data;
+    std::function<void()> closed;
+};
 
 // libvirt's virConnectListAllDomainsFlags that drivers filter on (0 = all).
 inline constexpr unsigned kListActive = 1;
@@ -166,6 +215,21 @@ public:
     virtual Status snapshot_revert(const DomainRef& dom, const std::string& name, unsigned flags);
     virtual Status snapshot_delete(const DomainRef& dom, const std::string& name, unsigned flags);
 
+    // Statistics of a running domain. `disk`: the target (vda) or the source path;
+    // `device`: the interface's target dev, its MAC, or its alias.
+    virtual Result<DomainStateReason> get_state(const DomainRef& dom);
+    virtual Result<std::vector<MemoryStat>> memory_stats(const DomainRef& dom, unsigned flags);
+    virtual Result<BlockStats> block_stats(const DomainRef& dom, const std::string& disk);
+    virtual Result<InterfaceStats> interface_stats(const DomainRef& dom, const std::string& device);
+
+    // The host's capabilities XML, and domcapabilities for the given emulator/arch/machine/
+    // virttype (each may be empty: the driver's default).
+    virtual Result<std::string> capabilities();
+    virtual Result<std::string> domain_capabilities(const std::string& emulator,
+                                                    const std::string& arch,
+                                                    const std::string& machine,
+                                                    const std::string& virttype, unsigned flags);
+
     // A console: output comes through `output` until the channel is destroyed.
     virtual Result<std::unique_ptr<ConsoleChannel>>
     open_console(const DomainRef& dom, const std::optional<std::string>& device, unsigned flags,
@@ -176,7 +240,7 @@ public:
 
 protected:
     void emit(const DomainRef& dom, int32_t event, int32_t detail) {
-        if (sink_) sink_->domain_event({dom, event, detail});
+        if (sink_) sink_->domain_event({dom, event, detail, this});
     }
 
 private:

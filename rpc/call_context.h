@@ -16,7 +16,8 @@ struct CallContext {
     uint32_t serial = 0;    // the call's serial and procedure: a stream the call opens goes by
     int32_t proc = 0;       // them
     const ClientInfo* client =
-        nullptr; // who calls: the access policy's input; valid during the call
+        nullptr;                   // who calls: the access policy's input; valid during the call
+    const void* session = nullptr; // the handler's own per-connection state, if it keeps one
 };
 
 // Flags in ProcedureInfo, from the attributes in remote_protocol.def.

@@ -73,7 +73,7 @@ void EventDispatcher::set_filter(Filter filter) {
 void EventDispatcher::domain_event(const DomainEvent& e) {
     if (!server_) return;
     std::lock_guard lock(mu_);
-    auto hidden = [&](uint64_t client) { return filter_ && !filter_(client, e.dom.name); };
+    auto hidden = [&](uint64_t client) { return filter_ && !filter_(client, e); };
     for (const Callback& c : callbacks_) {
         if (c.event_id != kLifecycleEventId || (c.only && *c.only != e.dom.uuid)) continue;
         if (hidden(c.client)) continue;

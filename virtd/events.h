@@ -35,9 +35,10 @@ public:
 
     void domain_event(const DomainEvent& e) override;
 
-    // Whether a client may hear of events about a domain (the access policy's domain:getattr);
+    // Whether a client may hear of an event (its connection's driver sent it and the access
+    // policy grants domain:getattr);
     // unset: everyone may. Called with this object's lock held: it must not call back here.
-    using Filter = std::function<bool(uint64_t client, const std::string& domain)>;
+    using Filter = std::function<bool(uint64_t client, const DomainEvent& e)>;
     void set_filter(Filter filter);
 
 private:

@@ -1,5 +1,6 @@
 #include "virtd/remote_procedures.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <pugixml.hpp>
@@ -13,8 +14,6 @@
 
 namespace virtd {
 namespace {
-
-constexpr std::string_view kMockUri = "mock:///default";
 
 // Feature numbers clients ask about (libvirt's VIR_DRV_FEATURE_*).
 constexpr int32_t kFeatureKeepalive = 10;
@@ -69,7 +68,7 @@ bool RemoteProcedures::may_see(const rpc::CallContext& ctx, std::string_view nam
     return true;
 }
 
-bool RemoteProcedures::event_visible(uint64_t client, const std::string& domain) const {
+bool RemoteProcedures::event_visible(uint64_t client, const DomainEvent& e) const {
     Connection c;
     {
         std::lock_guard lock(mu_);
@@ -77,9 +76,10 @@ bool RemoteProcedures::event_visible(uint64_t client, const std::string& domain)
         if (it == connections_.end()) return false;
         c = it->second;
     }
+    if (e.source && (!c.drivers || c.drivers->domains != e.source)) return false;
     std::shared_ptr<const acl::AccessPolicy> policy = access_policy();
     acl::Decider d{policy.get(), daemon_uid_};
-    return acl::decide(d, c.who, c.readonly, rpc::AclObject::Domain, "getattr", domain);
+    return acl::decide(d, c.who, c.readonly, rpc::AclObject::Domain, "getattr", e.dom.name);
 }
 
 RemoteProcedures::Connection RemoteProcedures::connection(uint64_t id) {
@@ -125,7 +125,7 @@ Result<std::string> RemoteProcedures::handle_call(const rpc::ClientInfo& client,
     rpc::CallContext ctx{client.id, conn.readonly || client.readonly_socket,
                          // unix, TLS, or a SASL layer strong enough to be libvirt's "secure"
                          client.transport != rpc::Transport::Tcp || client.sasl_ssf >= 56, h.serial,
-                         h.proc, &client};
+                         h.proc, &client, conn.drivers};
     if (Status s = rpc::dispatch_remote(*this, ctx, h.proc, args, reply); !s) return s.error();
     return reply.take();
 }
@@ -134,8 +134,10 @@ Result<std::string> RemoteProcedures::handle_call(const rpc::ClientInfo& client,
 
 Status RemoteProcedures::connect_open(const rpc::CallContext& ctx, const rpc::ConnectOpenArgs& a) {
     std::string uri = a.name.value_or("");
-    if (uri.empty()) uri = kMockUri;
-    if (uri != kMockUri)
+    const ConnectionDrivers* drivers = uri.empty() ? &drivers_.front() : nullptr;
+    for (const ConnectionDrivers& d : drivers_)
+        if (std::find(d.uris.begin(), d.uris.end(), uri) != d.uris.end()) drivers = &d;
+    if (!drivers)
         return make_error(ErrorCode::NoConnect, ErrorDomain::None,
                           "no connection driver available for {}", uri);
     bool readonly = ctx.readonly || (a.flags & 1) != 0; // VIR_CONNECT_RO
@@ -145,7 +147,8 @@ Status RemoteProcedures::connect_open(const rpc::CallContext& ctx, const rpc::Co
     std::lock_guard lock(mu_);
     Connection& c = connections_[ctx.client_id];
     c.open = true;
-    c.uri = uri;
+    c.uri = drivers->uris.front();
+    c.drivers = drivers;
     c.readonly = readonly;
     c.who = caller(ctx);
     return {};
@@ -175,8 +178,8 @@ Status RemoteProcedures::connect_unregister_close_callback(const rpc::CallContex
     return {};
 }
 
-Result<rpc::ConnectGetTypeRet> RemoteProcedures::connect_get_type(const rpc::CallContext&) {
-    return rpc::ConnectGetTypeRet{"Mock"};
+Result<rpc::ConnectGetTypeRet> RemoteProcedures::connect_get_type(const rpc::CallContext& ctx) {
+    return rpc::ConnectGetTypeRet{drivers_of(ctx).type};
 }
 
 Result<rpc::ConnectGetVersionRet> RemoteProcedures::connect_get_version(const rpc::CallContext&) {

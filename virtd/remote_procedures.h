@@ -25,22 +25,28 @@
 
 namespace virtd {
 
+// One hypervisor connection the daemon serves: the URIs that open it and the drivers behind it.
+struct ConnectionDrivers {
+    std::vector<std::string> uris; // the first is what virConnectGetURI answers
+    std::string type;              // virConnectGetType: "Mock", "KVM"
+    DomainDriver* domains = nullptr;
+    StorageDriver* storage = nullptr;
+    NetworkDriver* networks = nullptr;
+};
+
 class RemoteProcedures : public rpc::RemoteHandlers, public rpc::CallHandler {
 public:
-    // The drivers serve mock:///default; all must outlive this object.
-    RemoteProcedures(DomainDriver& domains, StorageDriver& storage, NetworkDriver& networks,
-                     EventDispatcher& events)
-        : domains_(domains)
-        , storage_(storage)
-        , networks_(networks)
+    // `drivers[0]` also serves clients that open no URI in particular. Every driver must outlive
+    // this object.
+    RemoteProcedures(std::vector<ConnectionDrivers> drivers, EventDispatcher& events)
+        : drivers_(std::move(drivers))
         , events_(events) {}
     // Keepalive and streams need the server; set before serving.
     void set_server(rpc::RpcServer* server) {
         server_ = server;
         streams_.set_server(server);
-        events_.set_filter([this](uint64_t client, const std::string& domain) {
-            return event_visible(client, domain);
-        });
+        events_.set_filter(
+            [this](uint64_t client, const DomainEvent& e) { return event_visible(client, e); });
     }
 
     // Access control: the rules file's policy, or nullptr when none is configured (then the
@@ -364,8 +370,18 @@ private:
         bool readonly = false;
         bool readonly_socket = false;
         std::string uri;
+        const ConnectionDrivers* drivers = nullptr;
         rpc::ClientInfo who; // as it opened: what events it may hear of depends on it
     };
+
+    // The drivers of the caller's connection (calls after CONNECT_OPEN only).
+    const ConnectionDrivers& drivers_of(const rpc::CallContext& ctx) const {
+        auto* d = static_cast<const ConnectionDrivers*>(ctx.session);
+        return d ? *d : drivers_.front();
+    }
+    DomainDriver& domains(const rpc::CallContext& ctx) const { return *drivers_of(ctx).domains; }
+    StorageDriver& storage(const rpc::CallContext& ctx) const { return *drivers_of(ctx).storage; }
+    NetworkDriver& networks(const rpc::CallContext& ctx) const { return *drivers_of(ctx).networks; }
 
     Connection connection(uint64_t id);
     // A permission a call needs only with some flag (VIR_DOMAIN_XML_SECURE: domain:read_secure;
@@ -375,8 +391,9 @@ private:
         if (!(flags & flag)) return {};
         return authorize(ctx, {rpc::AclObject::Domain, perm, domain, {}, {}});
     }
-    // Events: whether the client may see the domain (domain:getattr), as lists do.
-    bool event_visible(uint64_t client, const std::string& domain) const;
+    // Events: whether the event comes from the client's driver and the client may see the domain
+    // (domain:getattr), as lists do.
+    bool event_visible(uint64_t client, const DomainEvent& e) const;
 
     std::shared_ptr<const acl::AccessPolicy> access_policy() const;
     // List calls: whether the caller holds the procedure's filter= permissions on the object.
@@ -394,9 +411,7 @@ private:
     static std::string acl_name(const NetworkRef& r) { return r.name; }
     static std::string acl_name(const VolRef& r) { return r.pool + "/" + r.name; }
 
-    DomainDriver& domains_;
-    StorageDriver& storage_;
-    NetworkDriver& networks_;
+    const std::vector<ConnectionDrivers> drivers_;
     EventDispatcher& events_;
     StreamRegistry streams_;
     rpc::RpcServer* server_ = nullptr;

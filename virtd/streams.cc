@@ -43,11 +43,18 @@ void StreamRegistry::add_console(const rpc::CallContext& ctx,
     add(ctx, std::move(s));
 }
 
-std::function<void(std::string_view)> StreamRegistry::output_for(const rpc::CallContext& ctx) {
-    return
-        [this, client = ctx.client_id, proc = ctx.proc, serial = ctx.serial](std::string_view d) {
-            send(client, proc, serial, rpc::MessageStatus::Continue, std::string(d));
-        };
+ConsoleOutput StreamRegistry::output_for(const rpc::CallContext& ctx) {
+    ConsoleOutput out;
+    out.data = [this, client = ctx.client_id, proc = ctx.proc,
+                serial = ctx.serial](std::string_view d) {
+        send(client, proc, serial, rpc::MessageStatus::Continue, std::string(d));
+    };
+    out.closed = [this, client = ctx.client_id, proc = ctx.proc, serial = ctx.serial] {
+        if (!find({client, serial})) return;
+        send(client, proc, serial, rpc::MessageStatus::Continue, {});
+        remove({client, serial});
+    };
+    return out;
 }
 
 std::shared_ptr<StreamRegistry::Stream> StreamRegistry::find(Key key) {

@@ -34,8 +34,9 @@ public:
     void add_upload(const rpc::CallContext& ctx, std::unique_ptr<VolumeWriter> writer);
     void add_download(const rpc::CallContext& ctx, std::unique_ptr<VolumeReader> reader);
     void add_console(const rpc::CallContext& ctx, std::unique_ptr<ConsoleChannel> console);
-    // What a console's output function does: sends guest output on the stream ctx opens.
-    std::function<void(std::string_view)> output_for(const rpc::CallContext& ctx);
+    // Where a console's output goes: guest output is sent on the stream ctx opens; its end on
+    // the driver's side ends the stream (an empty CONTINUE, as at the end of a download).
+    ConsoleOutput output_for(const rpc::CallContext& ctx);
 
     // rpc::CallHandler hooks.
     void after_reply(const rpc::ClientInfo& client, const rpc::MessageHeader& call);

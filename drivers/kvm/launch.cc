@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -325,6 +326,41 @@ Result<VmmLaunch> Planner::run() {
 Result<VmmLaunch> plan_launch(const conf::DomainDef& def, const LaunchPaths& paths,
                               const HostFacts& host) {
     return Planner(def, paths, host).run();
+}
+
+std::string launch_to_json(const VmmLaunch& l) {
+    nlohmann::json j = {{"argv", l.argv},
+                        {"monitor_socket", l.monitor_socket},
+                        {"console_socket", l.console_socket},
+                        {"hvc_socket", l.hvc_socket},
+                        {"pid_file", l.pid_file},
+                        {"log_file", l.log_file},
+                        {"channel_sockets", l.channel_sockets}};
+    return j.dump(1) + "\n";
+}
+
+Result<VmmLaunch> launch_from_json(std::string_view text) {
+    auto bad = [](std::string_view why) {
+        return make_error(ErrorCode::InternalError, kDom, "launch record: {}", why);
+    };
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) return bad("not a JSON object");
+    VmmLaunch l;
+    try {
+        l.argv = j.at("argv").get<std::vector<std::string>>();
+        l.monitor_socket = j.at("monitor_socket").get<std::string>();
+        l.console_socket = j.at("console_socket").get<std::string>();
+        l.hvc_socket = j.at("hvc_socket").get<std::string>();
+        l.pid_file = j.at("pid_file").get<std::string>();
+        l.log_file = j.at("log_file").get<std::string>();
+        l.channel_sockets = j.at("channel_sockets").get<std::map<std::string, std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+        return bad(e.what());
+    }
+    for (const std::string* p : {&l.monitor_socket, &l.pid_file, &l.log_file})
+        if (p->empty() || p->front() != '/')
+            return bad(fmt::format("path '{}' is not absolute", *p));
+    return l;
 }
 
 } // namespace virtd::kvm

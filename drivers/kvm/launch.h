@@ -41,6 +41,11 @@ struct VmmLaunch {
     std::map<std::string, std::string> channel_sockets; // channel name -> host socket
 };
 
+// A launch as JSON, kept in the guest's run dir so a restarted daemon finds the guest's files,
+// and back. Reading checks the shape and that every path is absolute.
+std::string launch_to_json(const VmmLaunch& launch);
+Result<VmmLaunch> launch_from_json(std::string_view text);
+
 // Checks `def` against the host and the VMM's limits and builds the launch. Errors name the domain
 // and the device or setting at fault and carry libvirt's code for the kind of problem.
 Result<VmmLaunch> plan_launch(const conf::DomainDef& def, const LaunchPaths& paths,

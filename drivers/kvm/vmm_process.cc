@@ -49,20 +49,6 @@ std::string log_tail(const std::string& path, off_t from) {
     return fmt::format("its log '{}' ends:\n{}{}", path, start > from ? "...\n" : "", text);
 }
 
-Result<UniqueFd> connect_unix(const std::string& path) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(addr.sun_path))
-        return make_error(ErrorCode::InternalError, kDom, "monitor socket path '{}' is too long",
-                          path);
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return system_error(kDom, errno, "creating a unix socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
-        return system_error(kDom, errno, fmt::format("connecting to '{}'", path));
-    return fd;
-}
-
 ExitInfo exit_info(const siginfo_t& info) {
     ExitInfo e;
     if (info.si_code == CLD_EXITED) {
@@ -99,12 +85,27 @@ ExitInfo exit_info(const siginfo_t& info) {
 
 } // namespace
 
+Result<UniqueFd> connect_unix(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(addr.sun_path))
+        return make_error(ErrorCode::InternalError, kDom, "socket path '{}' is too long", path);
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return system_error(kDom, errno, "creating a unix socket");
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
+        return system_error(kDom, errno, fmt::format("connecting to '{}'", path));
+    return fd;
+}
+
 std::string ExitInfo::describe() const {
     switch (state) {
     case State::Running:
         return "running";
     case State::Exited:
         return fmt::format("exited with status {}", code);
+    case State::Gone:
+        return "ended (not the daemon's child, so how is not known)";
     case State::Killed: {
         const char* name = sigabbrev_np(signal);
         return name ? fmt::format("killed by signal {} (SIG{})", signal, name)
@@ -200,8 +201,42 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
     }
 }
 
+Result<std::unique_ptr<VmmProcess>> VmmProcess::adopt(const VmmLaunch& launch,
+                                                      std::chrono::milliseconds timeout) {
+    Result<std::string> text = read_file(launch.pid_file);
+    if (!text) return text.error().with_context("reading the VMM's pid file");
+    char* end = nullptr;
+    long pid = std::strtol(text->c_str(), &end, 10);
+    if (pid <= 1 || (end && *end != '\n' && *end != '\0'))
+        return make_error(ErrorCode::InternalError, kDom, "VMM pid file '{}' holds no pid",
+                          launch.pid_file);
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+    if (!pidfd)
+        return system_error(kDom, errno,
+                            fmt::format("the VMM (pid {}) of '{}'", pid, launch.pid_file));
+    Result<std::unique_ptr<VmmMonitorClient>> c =
+        VmmMonitorClient::connect(launch.monitor_socket, timeout);
+    if (!c) return c.error();
+    const Json& who = (*c)->greeting()["virtd-vmm"];
+    if (!who.is_object() || who.value("pid", int64_t{-1}) != int64_t{pid})
+        return make_error(ErrorCode::OperationFailed, kDom,
+                          "the monitor '{}' belongs to another process than pid {} of '{}'",
+                          launch.monitor_socket, pid, launch.pid_file);
+    return std::unique_ptr<VmmProcess>(
+        new VmmProcess(static_cast<pid_t>(pid), std::move(pidfd), launch, false));
+}
+
 Result<ExitInfo> VmmProcess::wait(bool block) {
     if (ended_) return *ended_;
+    if (!child_) {
+        // Not ours to reap: the pidfd turns readable when the process is gone.
+        pollfd p{pidfd_.get(), POLLIN, 0};
+        while (::poll(&p, 1, block ? -1 : 0) < 0)
+            if (errno != EINTR) return system_error(kDom, errno, "polling the VMM's pidfd");
+        if (!(p.revents & POLLIN)) return ExitInfo{};
+        ended_ = ExitInfo{ExitInfo::State::Gone, 0, 0};
+        return *ended_;
+    }
     siginfo_t info{};
     int flags = WEXITED | (block ? 0 : WNOHANG);
     for (;;) {
@@ -220,7 +255,11 @@ Result<ExitInfo> VmmProcess::reap() {
 
 void VmmProcess::kill_now() {
     if (ended_) return;
-    ::kill(pid_, SIGKILL); // not reaped yet, so the pid is still this child's
+    // A child not reaped yet still owns its pid; for an adopted VMM the pidfd is the safe way.
+    if (child_)
+        ::kill(pid_, SIGKILL);
+    else
+        syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
     (void)wait(true);
 }
 
@@ -342,6 +381,17 @@ std::vector<VmmMonitorClient::Json> VmmMonitorClient::take_events() {
                           std::make_move_iterator(events_.end()));
     events_.clear();
     return out;
+}
+
+std::vector<VmmMonitorClient::Json>
+VmmMonitorClient::drain_events(std::chrono::milliseconds timeout) {
+    const Clock::time_point deadline = Clock::now() + timeout;
+    for (;;) {
+        Result<Json> msg = read_message(deadline, "the end of the connection");
+        if (!msg) break; // closed, timed out or garbled: what was read is all there is
+        if (msg->contains("event")) events_.push_back(std::move(*msg));
+    }
+    return take_events();
 }
 
 Result<VmmMonitorClient::Json> VmmMonitorClient::wait_event(std::string_view name) {

@@ -31,7 +31,8 @@ namespace virtd::kvm {
 
 // How a VMM process ended, or that it has not yet.
 struct ExitInfo {
-    enum class State { Running, Exited, Killed };
+    // Gone: an adopted VMM (not this process's child) ended; only its parent learns how.
+    enum class State { Running, Exited, Killed, Gone };
     State state = State::Running;
     int code = 0;   // the exit status, when Exited
     int signal = 0; // the signal number, when Killed
@@ -39,9 +40,13 @@ struct ExitInfo {
     bool running() const { return state == State::Running; }
     bool exited() const { return state == State::Exited; }
     bool killed() const { return state == State::Killed; }
+    bool gone() const { return state == State::Gone; }
     // "running", "exited with status 4", "killed by signal 9 (SIGKILL)".
     std::string describe() const;
 };
+
+// Connects a stream socket to the unix socket at `path` (the VMM's monitor, console, channels).
+Result<UniqueFd> connect_unix(const std::string& path);
 
 class VmmProcess {
 public:
@@ -56,6 +61,13 @@ public:
     static Result<std::unique_ptr<VmmProcess>>
     start(const std::string& vmm_binary, const VmmLaunch& launch,
           std::chrono::milliseconds timeout = kStartTimeout);
+
+    // Takes over a VMM an earlier daemon started (after a restart): reads launch.pid_file and
+    // succeeds only if that process is alive and its monitor greets with the same pid, so a
+    // reused pid is never mistaken for the guest. Such a VMM is not this process's child: reap()
+    // reports its end as Gone.
+    static Result<std::unique_ptr<VmmProcess>>
+    adopt(const VmmLaunch& launch, std::chrono::milliseconds timeout = kStartTimeout);
 
     // Does not kill the VMM (a guest may outlive the daemon's handle on it); closes the pidfd.
     // A child never reaped stays a zombie until the daemon exits, so call kill_now() or reap()
@@ -76,15 +88,17 @@ public:
     void kill_now();
 
 private:
-    VmmProcess(pid_t pid, UniqueFd pidfd, VmmLaunch launch)
+    VmmProcess(pid_t pid, UniqueFd pidfd, VmmLaunch launch, bool child = true)
         : pid_(pid)
         , pidfd_(std::move(pidfd))
-        , launch_(std::move(launch)) {}
+        , launch_(std::move(launch))
+        , child_(child) {}
     Result<ExitInfo> wait(bool block);
 
     pid_t pid_;
     UniqueFd pidfd_;
     VmmLaunch launch_;
+    bool child_ = true;
     std::optional<ExitInfo> ended_;
 };
 
@@ -111,6 +125,10 @@ public:
     // Returns (and removes from the queue) the first event named `name`, reading more lines until
     // it comes, the connection closes or the timeout passes. Other events stay queued.
     Result<Json> wait_event(std::string_view name);
+
+    // Reads until the VMM closes the connection (it does right after its last event when it
+    // ends) or `timeout` passes, and returns every event queued; the queue is emptied.
+    std::vector<Json> drain_events(std::chrono::milliseconds timeout);
 
     const Json& greeting() const { return greeting_; }
     const std::string& path() const { return path_; }

@@ -2,11 +2,11 @@
 
 #include "common/file.h"
 #include "common/log.h"
-#include "drivers/mock/domain_errors.h"
+#include "drivers/domain_errors.h"
 
 namespace virtd {
-using mock::invalid;
-using mock::no_domain;
+using domain_errors::invalid;
+using domain_errors::no_domain;
 
 MockDomainDriver::MockDomainDriver(const std::string& state_dir)
     : store_(state_dir.empty() ? "" : path_join(state_dir, "mock/domains"), "domain") {

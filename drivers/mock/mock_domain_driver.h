@@ -19,8 +19,8 @@
 
 #include "conf/domain.h"
 #include "conf/domain_snapshot.h"
+#include "drivers/definition_store.h"
 #include "drivers/domain_driver.h"
-#include "drivers/mock/definition_store.h"
 
 namespace virtd {
 

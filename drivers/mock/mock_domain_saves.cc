@@ -5,12 +5,12 @@
 #include <set>
 
 #include "common/file.h"
-#include "drivers/mock/domain_errors.h"
+#include "drivers/domain_errors.h"
 #include "drivers/mock/mock_domain_driver.h"
 
 namespace virtd {
-using mock::invalid;
-using mock::not_running;
+using domain_errors::invalid;
+using domain_errors::not_running;
 
 namespace {
 

@@ -4,12 +4,12 @@
 #include <pugixml.hpp>
 
 #include "conf/domain.h"
-#include "drivers/mock/domain_errors.h"
+#include "drivers/domain_errors.h"
 #include "drivers/mock/mock_domain_driver.h"
 
 namespace virtd {
-using mock::invalid;
-using mock::not_running;
+using domain_errors::invalid;
+using domain_errors::not_running;
 
 namespace {
 
@@ -30,7 +30,7 @@ public:
         : session_(std::move(session))
         , output_(std::move(output)) {}
     Status write(std::string_view data) override {
-        output_(data);
+        output_.data(data);
         return {};
     }
 

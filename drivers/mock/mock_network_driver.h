@@ -13,7 +13,7 @@
 #include <string>
 
 #include "conf/network.h"
-#include "drivers/mock/definition_store.h"
+#include "drivers/definition_store.h"
 #include "drivers/network_driver.h"
 
 namespace virtd {

@@ -17,7 +17,7 @@
 
 #include "conf/storage_pool.h"
 #include "conf/storage_vol.h"
-#include "drivers/mock/definition_store.h"
+#include "drivers/definition_store.h"
 #include "drivers/storage_driver.h"
 
 namespace virtd {

@@ -44,7 +44,8 @@ check "undefine" v undefine web1
 check "list --all is empty" sh -c "[ -z \"\$(virsh -q -c '$uri' list --all)\" ]"
 check "read-only socket refuses define, naming the API as libvirt does" sh -c "virsh -c '$ro' define '$data/xml/domain/valid/core-minimal.xml' 2>&1 | grep -q 'read only access prevents virDomainDefineXML'"
 check "read-only socket still lists" virsh -c "$ro" list --all
-check "kvm:///system is not served yet" sh -c "virsh -c 'kvm+unix:///system?socket=$tmp/run/virtd-sock' list 2>&1 | grep -q 'no connection driver available for kvm:///system'"
+check "an unknown URI is refused, naming it" sh -c "virsh -c 'xen+unix:///system?socket=$tmp/run/virtd-sock' list 2>&1 | grep -q 'no connection driver available for xen:///system'"
+check "kvm:///system is served, and lists no mock domains" sh -c "virsh -c 'mock+unix:///default?socket=$tmp/run/virtd-sock' define '$data/xml/domain/valid/core-minimal.xml' >/dev/null && [ -z \"\$(virsh -q -c 'kvm+unix:///system?socket=$tmp/run/virtd-sock' list --all)\" ] && virsh -c 'mock+unix:///default?socket=$tmp/run/virtd-sock' undefine tiny >/dev/null"
 check "invalid XML is refused with its line" sh -c "virsh -c '$uri' define '$data/xml/domain/invalid/core-bad-unit.xml' 2>&1 | grep -q \"line 4: memory: unknown unit 'MiBs'\""
 
 cat >"$tmp/client.py" <<'PY'

@@ -132,7 +132,7 @@ TEST(MockDomainDriver, TheConsoleEchoesAndIsExclusive) {
     MockDomainDriver d;
     DomainRef dom = *d.define_xml(kXml);
     std::string seen;
-    auto out = [&seen](std::string_view s) { seen += s; };
+    ConsoleOutput out{[&seen](std::string_view s) { seen += s; }, {}};
     EXPECT_EQ(d.open_console(dom, std::nullopt, 0, out).error().code(),
               ErrorCode::OperationInvalid);
     dom = *d.start(dom, 0);

@@ -27,7 +27,7 @@ class RemoteAccess : public ::testing::Test {
 protected:
     RemoteAccess()
         : events_(nullptr)
-        , rp_(domains_, storage_, networks_, events_) {
+        , rp_({{{"mock:///default"}, "Mock", &domains_, &storage_, &networks_}}, events_) {
         rp_.set_daemon_uid(4242);
         root_.id = 1;
         root_.transport = rpc::Transport::Unix;

@@ -1,4 +1,4 @@
-// DefinitionStore: where a mock driver keeps one kind of persistent definition across daemon
+// DefinitionStore: where a driver keeps one kind of persistent definition across daemon
 // restarts: DIR/NAME.xml plus an empty DIR/NAME.autostart mark, each written atomically so a
 // crash at any instant leaves either the old or the new file. The drivers own parsing; this
 // only moves text.

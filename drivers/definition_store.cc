@@ -1,4 +1,4 @@
-#include "drivers/mock/definition_store.h"
+#include "drivers/definition_store.h"
 
 #include <algorithm>
 

@@ -1,11 +1,11 @@
-// The errors the mock domain driver's files share, worded as libvirt words them.
+// The domain errors the drivers share, worded as libvirt words them.
 #pragma once
 
 #include <string_view>
 
 #include "common/error.h"
 
-namespace virtd::mock {
+namespace virtd::domain_errors {
 
 inline Error no_domain(std::string_view how, std::string_view what) {
     return make_error(ErrorCode::NoDomain, ErrorDomain::Dom, "no domain with matching {} '{}'", how,
@@ -21,4 +21,4 @@ inline Error not_running() {
     return invalid("domain is not running");
 }
 
-} // namespace virtd::mock
+} // namespace virtd::domain_errors

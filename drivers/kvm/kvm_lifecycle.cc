@@ -1,0 +1,459 @@
+// KvmDomainDriver: starting and stopping guests, watching their VMMs, acting on how they end
+// (on_poweroff / on_reboot / on_crash), and re-attaching after a daemon restart.
+#include <cerrno>
+#include <fstream>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "drivers/domain_errors.h"
+#include "drivers/kvm/guest_agent.h"
+#include "drivers/kvm/kvm_domain_driver.h"
+
+namespace virtd::kvm {
+using domain_errors::invalid;
+using domain_errors::not_running;
+namespace reason = state_reason;
+
+namespace {
+
+constexpr const char* kLiveXml = "domain.xml";
+constexpr const char* kLaunchJson = "launch.json";
+
+uint64_t host_memory_kib() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t value = 0;
+    while (in >> key >> value) {
+        if (key == "MemTotal:") return value;
+        in.ignore(256, '\n');
+    }
+    return 0;
+}
+
+} // namespace
+
+std::string KvmDomainDriver::run_dir_of(const std::string& name) const {
+    return path_join(config_.run_dir, name);
+}
+
+// The sockets, pid file and records of a guest that no longer runs; its logs stay for a look
+// afterwards (they are appended to by the next run).
+void KvmDomainDriver::remove_run_files(const std::string& name) const {
+    const std::string dir = run_dir_of(name);
+    DIR* d = opendir(dir.c_str());
+    if (!d) return;
+    while (dirent* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == ".." || (n.size() > 4 && n.ends_with(".log"))) continue;
+        ::unlink(path_join(dir, n).c_str());
+    }
+    closedir(d);
+}
+
+HostFacts KvmDomainDriver::host_facts(const std::string& except) const {
+    HostFacts h;
+    h.memory_kib = host_memory_kib();
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    h.cpus = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
+    std::lock_guard lock(mu_);
+    for (const auto& [name, d] : domains_) {
+        if (name == except || !d->live) continue;
+        for (const conf::InterfaceDef& n : d->live->devices.interfaces)
+            if (n.mac) h.macs_in_use.insert(n.mac->format());
+    }
+    return h;
+}
+
+Status KvmDomainDriver::launch(const DomainPtr& d, conf::DomainDef live, int32_t id) {
+    const std::string& name = live.name;
+    const std::string dir = run_dir_of(name);
+    Result<VmmLaunch> plan = plan_launch(live, {dir, switches_.dir()}, host_facts(name));
+    if (!plan) return plan.error();
+    for (const conf::InterfaceDef& n : live.devices.interfaces)
+        if (n.type == conf::InterfaceType::Network)
+            if (Status s = switches_.ensure(n.network); !s) return s;
+    if (Status s = make_dirs(dir, 0700); !s) return s;
+    remove_run_files(name);
+
+    Result<std::shared_ptr<Guest>> g = Guest::start(config_.vmm_binary, *plan);
+    if (!g) return g.error();
+    live.id = id;
+    Status saved = write_file_atomic(path_join(dir, kLiveXml), live.format(), 0600);
+    if (saved) saved = write_file_atomic(path_join(dir, kLaunchJson), launch_to_json(*plan), 0600);
+    if (!saved) {
+        // Without its records a restarted daemon could not find the guest again.
+        (*g)->kill();
+        remove_run_files(name);
+        return saved;
+    }
+    live.id.reset();
+    {
+        std::lock_guard lock(mu_);
+        d->live = std::move(live);
+        d->id = id;
+        d->guest = *g;
+        d->state = DomainState::Running;
+        d->reason = reason::kRunningBooted;
+    }
+    watch(d, *g);
+    return {};
+}
+
+void KvmDomainDriver::watch(const DomainPtr& d, const std::shared_ptr<Guest>& g) {
+    io_.post([this, d, g] {
+        const int pidfd = g->pidfd();
+        const int console = g->console_fd();
+        if (console >= 0)
+            (void)io_.add_fd(console, EPOLLIN, [this, g, console](uint32_t) {
+                if (!g->on_console_readable()) io_.remove_fd(console);
+            });
+        (void)io_.add_fd(pidfd, EPOLLIN, [this, d, g, pidfd, console](uint32_t) {
+            if (console >= 0) {
+                (void)g->on_console_readable(); // the guest's last words
+                io_.remove_fd(console);
+            }
+            io_.remove_fd(pidfd);
+            workers_.submit([this, d, g] { on_exit(d, g); });
+        });
+    });
+}
+
+void KvmDomainDriver::stopped(const DomainPtr& d, int32_t detail, int32_t why) {
+    std::shared_ptr<Guest> g;
+    DomainRef ref;
+    {
+        std::lock_guard lock(mu_);
+        g = std::move(d->guest);
+        ref = d->ref();
+        ref.id = -1;
+        d->live.reset();
+        d->id = -1;
+        d->state = DomainState::Shutoff;
+        d->reason = why;
+        if (!d->persistent) {
+            d->removed = true;
+            if (auto it = domains_.find(d->def.name); it != domains_.end() && it->second == d)
+                domains_.erase(it);
+        }
+    }
+    if (g) g->close_console();
+    remove_run_files(ref.name);
+    emit(ref, domain_event::kStopped, detail);
+}
+
+void KvmDomainDriver::on_exit(const DomainPtr& d, const std::shared_ptr<Guest>& g) {
+    std::lock_guard job(d->job);
+    conf::DomainDef live;
+    int32_t id;
+    {
+        std::lock_guard lock(mu_);
+        if (d->guest != g) return; // destroyed, saved or replaced: already dealt with
+        live = *d->live;
+        id = d->id;
+    }
+    const Ending ending = g->ending();
+    log::info("kvm", "domain '{}': VMM pid {} ended: {}", live.name, g->pid(), ending_name(ending));
+
+    using conf::LifecycleAction;
+    auto restarts = [](LifecycleAction a) {
+        return a == LifecycleAction::Restart || a == LifecycleAction::RenameRestart ||
+               a == LifecycleAction::CoredumpRestart;
+    };
+    // Starts the guest again in a new VMM; the console client, if any, follows it.
+    auto relaunch = [&](bool announce) {
+        if (Status s = launch(d, live, id); !s) {
+            log::error("kvm", "domain '{}': restarting failed: {}", live.name, s.error().message());
+            stopped(d, domain_event::kStoppedFailed, reason::kShutoffFailed);
+            return;
+        }
+        std::shared_ptr<Guest> fresh;
+        DomainRef ref;
+        {
+            std::lock_guard lock(mu_);
+            fresh = d->guest;
+            ref = d->ref();
+        }
+        g->hand_console_to(*fresh);
+        if (announce) emit(ref, domain_event::kStarted, 0);
+    };
+
+    switch (ending) {
+    case Ending::Poweroff: {
+        DomainRef ref;
+        {
+            std::lock_guard lock(mu_);
+            ref = d->ref();
+        }
+        emit(ref, domain_event::kShutdown, 0);
+        if (restarts(live.on_poweroff.value_or(LifecycleAction::Destroy))) {
+            emit(ref, domain_event::kStopped, 0);
+            relaunch(true);
+        } else {
+            stopped(d, 0, reason::kShutoffShutdown);
+        }
+        return;
+    }
+    case Ending::Reset:
+        if (restarts(live.on_reboot.value_or(LifecycleAction::Restart)))
+            relaunch(false);
+        else
+            stopped(d, 0, reason::kShutoffShutdown);
+        return;
+    case Ending::Quit:
+        stopped(d, domain_event::kStoppedDestroyed, reason::kShutoffDestroyed);
+        return;
+    case Ending::Panic:
+    case Ending::Crashed: {
+        if (ending == Ending::Panic) {
+            std::lock_guard lock(mu_);
+            emit(d->ref(), domain_event::kCrashed, 0);
+        }
+        if (restarts(live.on_crash.value_or(LifecycleAction::Destroy))) {
+            DomainRef ref;
+            {
+                std::lock_guard lock(mu_);
+                ref = d->ref();
+                ref.id = -1;
+            }
+            emit(ref, domain_event::kStopped, domain_event::kStoppedCrashed);
+            relaunch(true);
+        } else {
+            stopped(d, domain_event::kStoppedCrashed, reason::kShutoffCrashed);
+        }
+        return;
+    }
+    }
+}
+
+void KvmDomainDriver::reattach(const std::string& name) {
+    const std::string dir = run_dir_of(name);
+    Result<std::string> xml = read_file(path_join(dir, kLiveXml));
+    Result<std::string> record = read_file(path_join(dir, kLaunchJson));
+    if (!xml || !record) return; // never started, or cleaned up after it stopped
+    Result<conf::DomainDef> live = conf::DomainDef::parse(*xml);
+    Result<VmmLaunch> plan = launch_from_json(*record);
+    if (!live || !plan || !live->id) {
+        log::error("kvm", "'{}': unreadable run records ({}); the guest is not re-attached", dir,
+                   !live   ? live.error().message()
+                   : !plan ? plan.error().message()
+                           : "no id");
+        return;
+    }
+    const int32_t id = static_cast<int32_t>(*live->id);
+    live->id.reset();
+
+    DomainPtr d;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = domains_.find(name);
+            it != domains_.end() && it->second->def.uuid == live->uuid)
+            d = it->second;
+    }
+    Result<std::shared_ptr<Guest>> g = Guest::adopt(*plan);
+    if (!g) {
+        // The guest stopped while the daemon was away: it is shut off (why is not known).
+        log::info("kvm", "domain '{}' stopped while virtd was not running ({})", name,
+                  g.error().message());
+        remove_run_files(name);
+        if (d) {
+            std::lock_guard lock(mu_);
+            d->state = DomainState::Shutoff;
+            d->reason = reason::kShutoffUnknown;
+        }
+        return;
+    }
+    bool paused = false;
+    if (Result<nlohmann::json> st = (*g)->command("query-status"))
+        paused = st->value("status", "") == "paused";
+    std::lock_guard lock(mu_);
+    if (!d) {
+        // A transient domain, or one undefined while it ran: known only by its live definition.
+        d = std::make_shared<Domain>();
+        d->def = *live;
+        d->persistent = false;
+        domains_[name] = d;
+    }
+    d->live = std::move(*live);
+    d->id = id;
+    d->guest = *g;
+    d->state = paused ? DomainState::Paused : DomainState::Running;
+    d->reason = paused ? reason::kPausedUser : reason::kRunningBooted;
+    next_id_ = std::max(next_id_, id + 1);
+    log::info("kvm", "re-attached to domain '{}' (id {}, VMM pid {})", name, id, (*g)->pid());
+    watch(d, *g);
+}
+
+// ---- the operations
+// ------------------------------------------------------------------------------
+
+Result<DomainRef> KvmDomainDriver::start(const DomainRef& dom, unsigned flags) {
+    constexpr unsigned kStartPaused = 1;
+    Result<DomainPtr> d = get(dom);
+    if (!d) return d.error();
+    std::lock_guard job((*d)->job);
+    conf::DomainDef def;
+    int32_t id;
+    {
+        std::lock_guard lock(mu_);
+        if ((*d)->removed) return domain_errors::no_domain("uuid", dom.uuid.format());
+        if ((*d)->active()) return invalid("domain is already running");
+        def = (*d)->def;
+        id = next_id_++;
+    }
+    if (Status s = launch(*d, def, id); !s) return s.error();
+    DomainRef ref;
+    std::shared_ptr<Guest> g;
+    {
+        std::lock_guard lock(mu_);
+        ref = (*d)->ref();
+        g = (*d)->guest;
+    }
+    emit(ref, domain_event::kStarted, 0);
+    if (flags & kStartPaused) {
+        if (Result<nlohmann::json> r = g->command("stop"); !r) return r.error();
+        std::lock_guard lock(mu_);
+        (*d)->state = DomainState::Paused;
+        (*d)->reason = reason::kPausedUser;
+        emit(ref, domain_event::kSuspended, domain_event::kSuspendedPaused);
+    }
+    return ref;
+}
+
+Status KvmDomainDriver::destroy(const DomainRef& dom, unsigned) {
+    Result<DomainPtr> d = get_active(dom);
+    if (!d) return d.error();
+    std::lock_guard job((*d)->job);
+    std::shared_ptr<Guest> g;
+    {
+        std::lock_guard lock(mu_);
+        if (!(*d)->active()) return not_running();
+        g = (*d)->guest;
+    }
+    g->kill();
+    stopped(*d, domain_event::kStoppedDestroyed, reason::kShutoffDestroyed);
+    return {};
+}
+
+namespace {
+
+// virDomainShutdownFlagValues / virDomainRebootFlagValues: the same bits.
+constexpr unsigned kModeAcpi = 1, kModeAgent = 2, kModeInitctl = 4, kModeSignal = 8,
+                   kModeParavirt = 16;
+
+// The guest is asked through its agent, the one mechanism the kvm driver has: a request that
+// allows the agent gets it; one that names only other mechanisms is refused.
+Status check_mode(unsigned flags, std::string_view what) {
+    if (flags == 0 || (flags & kModeAgent)) return {};
+    const unsigned known = kModeAcpi | kModeInitctl | kModeSignal | kModeParavirt;
+    if (flags & ~known)
+        return make_error(ErrorCode::InvalidArg, ErrorDomain::Qemu, "unsupported flags (0x{:x})",
+                          flags & ~known);
+    return make_error(ErrorCode::ArgumentUnsupported, ErrorDomain::Qemu,
+                      "{} mode not supported by the kvm driver: it asks the guest agent "
+                      "(--mode agent, with a <channel> named {})",
+                      what, kGuestAgentChannel);
+}
+
+} // namespace
+
+Status KvmDomainDriver::shutdown(const DomainRef& dom, unsigned flags) {
+    if (Status s = check_mode(flags, "shutdown"); !s) return s;
+    Result<DomainPtr> d = get_active(dom);
+    if (!d) return d.error();
+    std::lock_guard job((*d)->job);
+    std::string socket;
+    {
+        std::lock_guard lock(mu_);
+        if (!(*d)->active()) return not_running();
+        if ((*d)->state != DomainState::Running) return invalid("domain is not running");
+        auto& chans = (*d)->guest->launch().channel_sockets;
+        if (auto it = chans.find(std::string(kGuestAgentChannel)); it != chans.end())
+            socket = it->second;
+    }
+    if (socket.empty())
+        return make_error(ErrorCode::ArgumentUnsupported, ErrorDomain::Qemu,
+                          "QEMU guest agent is not configured (add <channel type='unix'> with "
+                          "<target type='virtio' name='{}'/>)",
+                          kGuestAgentChannel);
+    return agent_shutdown(socket, "powerdown");
+}
+
+Status KvmDomainDriver::reboot(const DomainRef& dom, unsigned flags) {
+    if (Status s = check_mode(flags, "reboot"); !s) return s;
+    Result<DomainPtr> d = get_active(dom);
+    if (!d) return d.error();
+    std::lock_guard job((*d)->job);
+    std::string socket;
+    {
+        std::lock_guard lock(mu_);
+        if (!(*d)->active()) return not_running();
+        if ((*d)->state != DomainState::Running) return invalid("domain is not running");
+        auto& chans = (*d)->guest->launch().channel_sockets;
+        if (auto it = chans.find(std::string(kGuestAgentChannel)); it != chans.end())
+            socket = it->second;
+    }
+    if (socket.empty())
+        return make_error(ErrorCode::ArgumentUnsupported, ErrorDomain::Qemu,
+                          "QEMU guest agent is not configured (add <channel type='unix'> with "
+                          "<target type='virtio' name='{}'/>)",
+                          kGuestAgentChannel);
+    return agent_shutdown(socket, "reboot");
+}
+
+Status KvmDomainDriver::reset(const DomainRef& dom, unsigned) {
+    Result<DomainPtr> d = get_active(dom);
+    if (!d) return d.error();
+    std::lock_guard job((*d)->job);
+    std::shared_ptr<Guest> g;
+    {
+        std::lock_guard lock(mu_);
+        if (!(*d)->active()) return not_running();
+        g = (*d)->guest;
+    }
+    // The VMM ends its run as a guest reboot does; on_exit starts the new one (on_reboot).
+    Result<nlohmann::json> r = g->command("system_reset");
+    return r ? Status{} : Status(r.error());
+}
+
+Status KvmDomainDriver::suspend(const DomainRef& dom) {
+    Result<DomainPtr> d = get_active(dom);
+    if (!d) return d.error();
+    std::lock_guard job((*d)->job);
+    std::shared_ptr<Guest> g;
+    {
+        std::lock_guard lock(mu_);
+        if (!(*d)->active()) return not_running();
+        if ((*d)->state == DomainState::Paused) return {};
+        g = (*d)->guest;
+    }
+    if (Result<nlohmann::json> r = g->command("stop"); !r) return r.error();
+    std::lock_guard lock(mu_);
+    (*d)->state = DomainState::Paused;
+    (*d)->reason = reason::kPausedUser;
+    emit((*d)->ref(), domain_event::kSuspended, domain_event::kSuspendedPaused);
+    return {};
+}
+
+Status KvmDomainDriver::resume(const DomainRef& dom) {
+    Result<DomainPtr> d = get_active(dom);
+    if (!d) return d.error();
+    std::lock_guard job((*d)->job);
+    std::shared_ptr<Guest> g;
+    {
+        std::lock_guard lock(mu_);
+        if (!(*d)->active()) return not_running();
+        if ((*d)->state != DomainState::Paused) return invalid("domain is not paused");
+        g = (*d)->guest;
+    }
+    if (Result<nlohmann::json> r = g->command("cont"); !r) return r.error();
+    std::lock_guard lock(mu_);
+    (*d)->state = DomainState::Running;
+    (*d)->reason = reason::kRunningUnpaused;
+    emit((*d)->ref(), domain_event::kResumed, 0);
+    return {};
+}
+
+} // namespace virtd::kvm
