@@ -175,6 +175,10 @@ void MmioTransport::write_status(uint32_t value) {
         features = driver_features_;
     }
     Status st = device_->activate(features, ready, *this);
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        activated_ = st.ok();
+    }
     if (!st.ok()) {
         {
             std::lock_guard<std::mutex> lk(mu_);
@@ -189,6 +193,7 @@ void MmioTransport::reset_device() {
     device_->reset();
     std::lock_guard<std::mutex> lk(mu_);
     status_ = 0;
+    activated_ = false;
     interrupt_ = 0;
     device_features_sel_ = 0;
     driver_features_sel_ = 0;
