@@ -21,7 +21,7 @@ Status restore_queue_state(StateReader& r, Virtqueue& q, unsigned index, uint64_
     s.next_used = r.u16();
     s.signalled_used = r.u16();
     s.notifications_off = r.boolean();
-    if (!r.ok()) return bad_device_state("queue", r.error());
+    if (!r.ok()) return bad_device_state(fmt::format("queue {}", index), r.error());
     q.disable();
     if (!enabled) return {};
     for (const QueueConfig& c : queues) {
@@ -31,11 +31,12 @@ Status restore_queue_state(StateReader& r, Virtqueue& q, unsigned index, uint64_
         // The used index the device last wrote is in guest RAM too; positions further than a
         // queue apart cannot come from a real run.
         if (static_cast<uint16_t>(s.next_avail - s.next_used) > c.size)
-            return bad_device_state("queue", "used index more than a queue behind");
+            return bad_device_state(fmt::format("queue {}", index),
+                                    "used index more than a queue behind");
         q.set_state(s);
         return {};
     }
-    return bad_device_state("queue", fmt::format("queue {} was in use but is not ready", index));
+    return bad_device_state(fmt::format("queue {}", index), "was in use but is not ready");
 }
 
 Error bad_device_state(std::string_view device, std::string_view why) {
