@@ -115,7 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FuzzRam ram;
     for (size_t i = 0; i + 3 <= rest.size();) {
         uint8_t kind = rest[i];
-        size_t len = std::min<size_t>(rest[i + 1] | (size_t{rest[i + 2]} << 8), rest.size() - i - 3);
+        size_t len =
+            std::min<size_t>(rest[i + 1] | (size_t{rest[i + 2]} << 8), rest.size() - i - 3);
         decode_piece(kind, rest.subspan(i + 3, len), ram);
         i += 3 + len;
     }

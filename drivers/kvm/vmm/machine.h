@@ -127,7 +127,7 @@ private:
     std::unique_ptr<accel::Vm> vm_;
     std::unique_ptr<pv::GuestRam> guest_ram_; // what virtio devices see of RAM
     std::vector<std::shared_ptr<pv::virtio::MmioTransport>> virtio_; // by slot
-    std::vector<uint64_t> virtio_detail_;                             // by slot, for shape()
+    std::vector<uint64_t> virtio_detail_;                            // by slot, for shape()
     std::vector<Disk> disks_;
     std::vector<Nic> nics_;
     pv::virtio::VirtioBalloon* balloon_ = nullptr; // owned by its transport

@@ -3,9 +3,8 @@
 // (no request in flight, no device thread touching RAM), then writes every component's section.
 // Restoring builds the machine from the same options and loads each component in place of
 // booting the kernel; caches (soft TLB, decoded blocks) are flushed, never saved.
-#include <fmt/format.h>
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,7 +87,8 @@ Result<uint64_t> Machine::save_state(const std::string& path) {
 
 Result<uint64_t> Machine::write_state(const std::string& path) {
     std::vector<uint8_t> shape_bytes = encode_shape(shape());
-    Result<StateFileWriter> w = StateFileWriter::create(path, crc32c(shape_bytes.data(), shape_bytes.size()));
+    Result<StateFileWriter> w =
+        StateFileWriter::create(path, crc32c(shape_bytes.data(), shape_bytes.size()));
     if (!w) return w.error();
     uint64_t now = 0;
     {
@@ -123,7 +123,9 @@ Result<uint64_t> Machine::write_state(const std::string& path) {
         head.u64(r.first);
         head.u64(r.pages);
         if (Status s = w->append(head.bytes()); !s) return s.error();
-        if (Status s = w->append(std::span(ram_ + r.first * kStatePageSize, r.pages * kStatePageSize)); !s)
+        if (Status s =
+                w->append(std::span(ram_ + r.first * kStatePageSize, r.pages * kStatePageSize));
+            !s)
             return s.error();
     }
     if (Status s = w->end(); !s) return s.error();
@@ -189,7 +191,8 @@ Status Machine::restore_state(const std::string& path) {
         Result<std::span<const uint8_t>> b = need(name);
         if (!b) return b.error();
         StateReader r(*b);
-        Status s = std::string_view(name) == "uart" ? uart_->restore_state(r) : rtc_->restore_state(r);
+        Status s =
+            std::string_view(name) == "uart" ? uart_->restore_state(r) : rtc_->restore_state(r);
         if (!s) return fail(name, s.error());
     }
     for (size_t i = 0; i < virtio_.size(); ++i) {

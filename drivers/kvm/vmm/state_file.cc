@@ -56,8 +56,9 @@ Result<StateFile> parse_state_file(std::span<const uint8_t> bytes, std::string_v
     StateFile out;
     out.version = static_cast<uint32_t>(load(bytes.data() + 8, 4));
     if (out.version != kStateVersion)
-        return file_error(file, fmt::format("format version {} not supported (this virtd-vmm reads {})",
-                                            out.version, kStateVersion));
+        return file_error(file,
+                          fmt::format("format version {} not supported (this virtd-vmm reads {})",
+                                      out.version, kStateVersion));
     out.fingerprint = static_cast<uint32_t>(load(bytes.data() + 12, 4));
     uint32_t header_crc = static_cast<uint32_t>(load(bytes.data() + 20, 4));
     if (crc32c(bytes.data(), 20) != header_crc) return file_error(file, "header checksum mismatch");
@@ -65,22 +66,27 @@ Result<StateFile> parse_state_file(std::span<const uint8_t> bytes, std::string_v
     size_t pos = kStateHeaderBytes;
     for (;;) {
         size_t start = pos;
-        auto truncated = [&] { return file_error(file, fmt::format("truncated at byte {}", bytes.size())); };
+        auto truncated = [&] {
+            return file_error(file, fmt::format("truncated at byte {}", bytes.size()));
+        };
         if (bytes.size() - pos < 2) return truncated();
         size_t name_len = load(bytes.data() + pos, 2);
         if (name_len == 0 || name_len > kMaxSectionName)
-            return file_error(file, fmt::format("byte {}: a section name of {} bytes (1 to {} allowed)",
-                                                pos, name_len, kMaxSectionName));
+            return file_error(file,
+                              fmt::format("byte {}: a section name of {} bytes (1 to {} allowed)",
+                                          pos, name_len, kMaxSectionName));
         if (bytes.size() - pos - 2 < name_len + 8) return truncated();
         std::string name(reinterpret_cast<const char*>(bytes.data() + pos + 2), name_len);
         if (!std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; }))
-            return file_error(file, fmt::format("byte {}: a section name that is not printable", pos));
+            return file_error(file,
+                              fmt::format("byte {}: a section name that is not printable", pos));
         pos += 2 + name_len;
         uint64_t len = load(bytes.data() + pos, 8);
         pos += 8;
         uint64_t limit = name == "ram" ? kMaxRamSection : kMaxSmallSection;
         if (len > limit)
-            return state_section_error(file, name, fmt::format("length {} is above the limit of {}", len, limit));
+            return state_section_error(
+                file, name, fmt::format("length {} is above the limit of {}", len, limit));
         if (bytes.size() - pos < len || bytes.size() - pos - len < 4) return truncated();
         std::span<const uint8_t> payload = bytes.subspan(pos, len);
         pos += len;
@@ -97,7 +103,8 @@ Result<StateFile> parse_state_file(std::span<const uint8_t> bytes, std::string_v
             if (count != out.sections.size() || offset != start)
                 return state_section_error(file, name, "does not match the sections before it");
             if (pos != bytes.size())
-                return file_error(file, fmt::format("{} bytes after the trailer", bytes.size() - pos));
+                return file_error(file,
+                                  fmt::format("{} bytes after the trailer", bytes.size() - pos));
             return out;
         }
         if (out.sections.size() >= kMaxSections)
@@ -162,7 +169,8 @@ Status StateFileWriter::flush() {
 
 Status StateFileWriter::begin(std::string_view name, uint64_t length) {
     if (open_ || name.empty() || name.size() > kMaxSectionName)
-        return make_error(ErrorCode::InternalError, ErrorDomain::None, "{}: bad section '{}'", path_, name);
+        return make_error(ErrorCode::InternalError, ErrorDomain::None, "{}: bad section '{}'",
+                          path_, name);
     StateWriter h;
     h.u16(static_cast<uint16_t>(name.size()));
     for (char c : name)

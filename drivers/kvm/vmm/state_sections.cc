@@ -24,7 +24,8 @@ Result<T> finish(StateReader& r, T value) {
 }
 
 std::string mib(uint64_t bytes) {
-    return bytes % (1 << 20) == 0 ? fmt::format("{} MiB", bytes >> 20) : fmt::format("{} bytes", bytes);
+    return bytes % (1 << 20) == 0 ? fmt::format("{} MiB", bytes >> 20)
+                                  : fmt::format("{} bytes", bytes);
 }
 
 } // namespace
@@ -67,7 +68,8 @@ std::string shape_difference(const MachineShape& f, const MachineShape& c) {
         return fmt::format("guest memory is {} in the file but {} on the command line (--memory)",
                            mib(f.ram_size), mib(c.ram_size));
     if (f.harts != c.harts)
-        return fmt::format("the file has {} vCPUs but the command line {} (--smp)", f.harts, c.harts);
+        return fmt::format("the file has {} vCPUs but the command line {} (--smp)", f.harts,
+                           c.harts);
     for (size_t i = 0; i < std::max(f.slots.size(), c.slots.size()); ++i) {
         if (i >= f.slots.size())
             return fmt::format("virtio slot {}: '{}' on the command line is not in the file", i,
@@ -137,7 +139,8 @@ Result<accel::VcpuState> decode_vcpu(std::span<const uint8_t> payload) {
     s.start_pc = r.u64();
     s.start_opaque = r.u64();
     uint64_t mode = c.satp >> 60;
-    if (r.ok() && mode != 0 && mode != 8 && mode != 9) r.fail(fmt::format("satp mode {} unknown", mode));
+    if (r.ok() && mode != 0 && mode != 8 && mode != 9)
+        r.fail(fmt::format("satp mode {} unknown", mode));
     return finish(r, s);
 }
 

@@ -60,7 +60,8 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
         if (!console) return console.error();
         int fd = (*console)->notify_fd();
         uint64_t port_count = (*console)->port_count();
-        if (Status s = add_virtio("virtio-console", std::move(*console), fd, port_count); !s) return s;
+        if (Status s = add_virtio("virtio-console", std::move(*console), fd, port_count); !s)
+            return s;
     }
     if (o.rng) {
         auto rng = std::make_unique<pv::virtio::VirtioRng>(*guest_ram_);

@@ -54,9 +54,9 @@ struct VmmOptions {
     std::vector<DiskSpec> disks;
     std::vector<NetSpec> nets;
     std::vector<ChannelSpec> channels;
-    std::string hvc;     // --hvc unix:PATH: the virtio console port's host socket
-    std::string monitor; // --monitor PATH: the JSON-lines monitor socket
-    std::string incoming; // --incoming PATH: restore this state file instead of booting
+    std::string hvc;           // --hvc unix:PATH: the virtio console port's host socket
+    std::string monitor;       // --monitor PATH: the JSON-lines monitor socket
+    std::string incoming;      // --incoming PATH: restore this state file instead of booting
     bool start_paused = false; // --start-paused: vCPUs wait for the monitor's cont
 };
 

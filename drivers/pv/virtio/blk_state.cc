@@ -20,9 +20,8 @@ void VirtioBlk::save_state(StateWriter& w, bool active) const {
     save_queue_state(w, queue_);
 }
 
-Status VirtioBlk::restore_state(bool active, uint64_t features,
-                                std::span<const QueueConfig> queues, VirtioSignals& signals,
-                                StateReader& r) {
+Status VirtioBlk::restore_state(bool active, uint64_t features, std::span<const QueueConfig> queues,
+                                VirtioSignals& signals, StateReader& r) {
     reset();
     if (!active) return {};
     broken_ = r.boolean();

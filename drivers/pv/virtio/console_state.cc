@@ -82,7 +82,8 @@ Status VirtioConsole::restore_state(bool active, uint64_t features,
         if (r.boolean()) hung_up.push_back(p);
         if (Status s = load_chain(r, queues_[rx_queue(p) + 1], port.tx); !s) return s;
         port.tx_done = r.u64();
-        if (port.tx && port.tx_done > port.tx->readable_len) r.fail("transmit progress past its chain");
+        if (port.tx && port.tx_done > port.tx->readable_len)
+            r.fail("transmit progress past its chain");
         if (Status s = load_chain(r, queues_[rx_queue(p)], port.rx); !s) return s;
     }
     uint32_t messages = r.count(kMaxPendingControl, 4);

@@ -67,8 +67,8 @@ Status MmioTransport::restore_state(StateReader& r) {
             q.desc = r.u64();
             q.driver = r.u64();
             q.device = r.u64();
-            if (q.ready && (q.num == 0 || q.num > device_->queue_max_size(i) ||
-                            !std::has_single_bit(q.num)))
+            if (q.ready &&
+                (q.num == 0 || q.num > device_->queue_max_size(i) || !std::has_single_bit(q.num)))
                 r.fail(fmt::format("queue {} is ready with size {}", i, q.num));
             if (q.ready) ready.push_back(QueueConfig{i, q.num, q.desc, q.driver, q.device});
         }
@@ -90,7 +90,8 @@ Status MmioTransport::restore_state(StateReader& r) {
     }
     if (Status s = device_->restore_state(active, features, ready, *this, r); !s) return s;
     r.expect_end();
-    if (!r.ok()) return make_error(ErrorCode::OperationInvalid, ErrorDomain::Device, "{}", r.error());
+    if (!r.ok())
+        return make_error(ErrorCode::OperationInvalid, ErrorDomain::Device, "{}", r.error());
     std::lock_guard<std::mutex> lk(mu_);
     irq_.set(interrupt_ != 0);
     return {};

@@ -22,8 +22,7 @@ void VirtioNet::unquiesce() {
         active = signals_ != nullptr;
     }
     watching_ = false; // a new worker thread watches nothing at first
-    if (active && (rxq_.enabled() || txq_.enabled()))
-        (void)worker_.start([this] { serve(); }, 1);
+    if (active && (rxq_.enabled() || txq_.enabled())) (void)worker_.start([this] { serve(); }, 1);
 }
 
 void VirtioNet::save_state(StateWriter& w, bool active) const {
@@ -45,9 +44,8 @@ void VirtioNet::save_state(StateWriter& w, bool active) const {
     w.blob(std::span(rx_buf_.data(), pending_));
 }
 
-Status VirtioNet::restore_state(bool active, uint64_t features,
-                                std::span<const QueueConfig> queues, VirtioSignals& signals,
-                                StateReader& r) {
+Status VirtioNet::restore_state(bool active, uint64_t features, std::span<const QueueConfig> queues,
+                                VirtioSignals& signals, StateReader& r) {
     reset();
     uint16_t status = r.u16();
     if (!r.ok()) return bad_device_state("virtio-net", r.error());
@@ -58,7 +56,8 @@ Status VirtioNet::restore_state(bool active, uint64_t features,
     if (Status s = restore_queue_state(r, rxq_, kReceiveQueue, features, queues); !s) return s;
     if (Status s = restore_queue_state(r, txq_, kTransmitQueue, features, queues); !s) return s;
     auto held_chain = [&](uint16_t head) -> Result<VirtqChain> {
-        if (!rxq_.enabled()) return bad_device_state("virtio-net", "held chains without a receiveq");
+        if (!rxq_.enabled())
+            return bad_device_state("virtio-net", "held chains without a receiveq");
         return rxq_.chain_at(head);
     };
     uint32_t spares = r.count(kMaxHeld, 2);
@@ -78,8 +77,10 @@ Status VirtioNet::restore_state(bool active, uint64_t features,
     }
     delivered_ = r.u32();
     std::span<const uint8_t> frame = r.blob(rx_buf_.size());
-    if (r.ok() && (frame.size() > 0 && frame.size() < kNetHeaderSize)) r.fail("a pending frame shorter than its header");
-    if (r.ok() && delivered_ > frame.size()) r.fail("more of a pending frame delivered than it has");
+    if (r.ok() && (frame.size() > 0 && frame.size() < kNetHeaderSize))
+        r.fail("a pending frame shorter than its header");
+    if (r.ok() && delivered_ > frame.size())
+        r.fail("more of a pending frame delivered than it has");
     r.expect_end();
     if (!r.ok()) {
         clear_rx_state();

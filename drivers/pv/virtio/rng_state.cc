@@ -18,9 +18,8 @@ void VirtioRng::save_state(StateWriter& w, bool active) const {
     save_queue_state(w, queue_);
 }
 
-Status VirtioRng::restore_state(bool active, uint64_t features,
-                                std::span<const QueueConfig> queues, VirtioSignals& signals,
-                                StateReader& r) {
+Status VirtioRng::restore_state(bool active, uint64_t features, std::span<const QueueConfig> queues,
+                                VirtioSignals& signals, StateReader& r) {
     reset();
     if (!active) return {};
     broken_ = r.boolean();

@@ -1,8 +1,8 @@
-#include "common/crc32c.h"
+#include <string>
 
 #include <gtest/gtest.h>
 
-#include <string>
+#include "common/crc32c.h"
 
 namespace virtd {
 namespace {

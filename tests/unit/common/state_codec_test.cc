@@ -1,6 +1,6 @@
-#include "common/state_codec.h"
-
 #include <gtest/gtest.h>
+
+#include "common/state_codec.h"
 
 namespace virtd {
 namespace {

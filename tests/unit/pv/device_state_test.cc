@@ -206,7 +206,7 @@ TEST(BalloonState, SizesAndHeldStatisticsBufferSurvive) {
                       d->config.avail, d->config.used});
     ASSERT_TRUE(a.activate(features, qs, signals));
     ASSERT_TRUE(a.set_target(1 << 20));
-    a.write_config(4, 4, 64); // the driver says 64 pages are in the balloon
+    a.write_config(4, 4, 64);                  // the driver says 64 pages are in the balloon
     stats.add({{kBase + 0x10000, 60, false}}); // its first statistics buffer, which we keep
     a.notify(2);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -1,19 +1,17 @@
 // The state file container: a written file parses back to its sections; every corruption
 // (flipped byte, truncation, bad magic, newer version, extra bytes) is refused with the message
 // naming the file and, where there is one, the section.
-#include "drivers/kvm/vmm/state_file.h"
-
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include "common/crc32c.h"
 #include "common/state_codec.h"
+#include "drivers/kvm/vmm/state_file.h"
 
 namespace virtd::vmm {
 namespace {
@@ -149,8 +147,7 @@ TEST_F(StateFileTest, NewerVersionIsRefused) {
     std::vector<uint8_t> file = write_sample();
     file[8] = 3;
     // The header checksum would fail too; the version is what the reader must be told first.
-    EXPECT_EQ(error_of(file),
-              path + ": format version 3 not supported (this virtd-vmm reads 1)");
+    EXPECT_EQ(error_of(file), path + ": format version 3 not supported (this virtd-vmm reads 1)");
 }
 
 TEST_F(StateFileTest, BytesAfterTheTrailerAreRefused) {
@@ -217,7 +214,8 @@ TEST_F(StateFileTest, TooManySections) {
     std::vector<std::pair<std::string, std::string>> many;
     for (size_t i = 0; i <= kMaxSections; ++i)
         many.push_back({fmt::format("s{}", i), ""});
-    EXPECT_EQ(error_of(handmade(many)), fmt::format("{}: more than {} sections", path, kMaxSections));
+    EXPECT_EQ(error_of(handmade(many)),
+              fmt::format("{}: more than {} sections", path, kMaxSections));
 }
 
 } // namespace

@@ -1,10 +1,10 @@
 // The machine-level sections of a state file: each round-trips, and bad values are refused
 // with a message saying what is wrong.
-#include "drivers/kvm/vmm/state_sections.h"
+#include <cstring>
 
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include "drivers/kvm/vmm/state_sections.h"
 
 namespace virtd::vmm {
 namespace {
@@ -141,10 +141,10 @@ TEST(StateSections, PlicRoundTripThroughAPlic) {
     accel::Plic b(2, [&](unsigned h, bool l) { seip_b.push_back({h, l}); });
     a.set_hart_count(2);
     b.set_hart_count(2);
-    a.write(4 * 10, 4, 5);                // priority of source 10
-    a.write(4 * 3, 4, 2);                 // priority of source 3
+    a.write(4 * 10, 4, 5);                             // priority of source 10
+    a.write(4 * 3, 4, 2);                              // priority of source 3
     a.write(0x2000 + 0x80 * 1, 4, 1u << 10 | 1u << 3); // hart 0 S-mode enables
-    a.write(0x200000 + 0x1000 * 3, 4, 1); // hart 1 S-mode threshold
+    a.write(0x200000 + 0x1000 * 3, 4, 1);              // hart 1 S-mode threshold
     a.set_line(10, true);
     a.set_line(3, true);
     uint64_t claimed = 0;
@@ -185,10 +185,10 @@ TEST(StateSections, ClockRoundTrip) {
 TEST(StateSections, RamIsSparseAndRoundTrips) {
     constexpr uint64_t kSize = 64 * kStatePageSize;
     std::vector<uint8_t> ram(kSize, 0);
-    ram[0] = 1;                           // page 0
-    ram[5 * kStatePageSize + 100] = 2;    // pages 5, 6
+    ram[0] = 1;                        // page 0
+    ram[5 * kStatePageSize + 100] = 2; // pages 5, 6
     ram[6 * kStatePageSize + 4095] = 3;
-    ram[63 * kStatePageSize] = 4;         // the last page
+    ram[63 * kStatePageSize] = 4; // the last page
     std::vector<RamRun> runs = find_ram_runs(ram.data(), kSize);
     ASSERT_EQ(runs.size(), 3u);
     EXPECT_EQ(runs[1].first, 5u);
