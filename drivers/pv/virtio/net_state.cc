@@ -77,7 +77,7 @@ Status VirtioNet::restore_state(bool active, uint64_t features, std::span<const 
     }
     delivered_ = r.u32();
     std::span<const uint8_t> frame = r.blob(rx_buf_.size());
-    if (r.ok() && (frame.size() > 0 && frame.size() < kNetHeaderSize))
+    if (r.ok() && !frame.empty() && frame.size() < kNetHeaderSize)
         r.fail("a pending frame shorter than its header");
     if (r.ok() && delivered_ > frame.size())
         r.fail("more of a pending frame delivered than it has");
