@@ -9,9 +9,15 @@
             the file, and leaves the guest running.
   refused   a restore with another --memory, and one from a corrupted file, exit 1 with the
             message naming the file and the problem
-  smp       the same save and restore with two vCPUs (both online after the restore)
+  smp       save-state of a running guest with two vCPUs (it pauses it, event STOP); both
+            vCPUs online and working after the restore
+  net       a guest on a virtd-switch with a virtio console and a named channel, saved and
+            restored: it pings its peer, and its console port reaches the new host socket
+  paused    a fresh boot with --start-paused runs nothing until cont
+Every restore also checks guest time: /proc/uptime after the restore continues from before the
+save, without the time the guest spent stopped, saved or paused.
 
-usage: vmm_state_test.py VIRTD_VMM [TEST...]
+usage: vmm_state_test.py VIRTD_VMM VIRTD_SWITCH [TEST...]
 Needs the prebuilt guest in VIRTD_GUEST_DIR (skips without it). Every process it starts is
 stopped by its pid; files it makes are removed.
 """
@@ -32,7 +38,7 @@ import vmm_monitor  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-VMM = sys.argv[1]
+VMM, SWITCH = sys.argv[1], sys.argv[2]
 GUEST = os.environ.get("VIRTD_GUEST_DIR", "")
 TMP = tempfile.mkdtemp(prefix="virtd-state-")
 PROCS = []  # every process started, stopped by pid at the end
@@ -136,18 +142,30 @@ def fresh_disk(name):
     return path
 
 
-def boot_and_save(name, extra, smp=1):
-    """Boots, waits for a few COUNTER lines, stops, saves, quits. Returns (state file, last
-    counter seen before the save)."""
-    g = Vmm(name, extra, smp=smp)
+def uptime(g):
+    return float(g.run('echo "U""PTIME $(cut -d" " -f1 /proc/uptime)"', "UPTIME",
+                       r"([0-9.]+)").group(1))
+
+
+def boot_and_save(name, extra, smp=1, append="counter=1", stop_first=True):
+    """Boots, waits for a few COUNTER lines, stops (or lets save-state pause it), saves, quits.
+    Returns (state file, last counter seen before the save, guest uptime and wall time then)."""
+    g = Vmm(name, extra, smp=smp, append=append)
     g.wait_for(r"GUEST-READY")
-    g.wait_for(r"COUNTER 5\r?\n")
+    # Long enough that guest time at the save is well ahead of the restoring process's own
+    # clock: a restore that lost guest time would stall the guest's timers (checked below).
+    g.wait_for(r"COUNTER 15\r?\n")
+    before = (uptime(g), time.time())
     state = os.path.join(TMP, name + ".state")
-    g.mon("stop")
-    assert g.mon("query-status")["status"] == "paused"
+    if stop_first:
+        g.mon("stop")
+        assert g.mon("query-status")["status"] == "paused"
+    with vmm_monitor.MonitorClient(g.monitor) as m:
+        reply = m.execute("save-state", {"path": state})
+        if not stop_first:
+            assert [e["event"] for e in m.wait_events(1, 5.0)] == ["STOP"]
     time.sleep(0.3)  # a line being printed when the vCPUs stopped is complete in the buffer
     last = counters(g.text())[-1]
-    reply = g.mon("save-state", {"path": state})
     assert reply["bytes"] == os.path.getsize(state), (reply, os.path.getsize(state))
     assert g.mon("query-status")["status"] == "paused"
     assert (os.stat(state).st_mode & 0o777) == 0o600, oct(os.stat(state).st_mode)
@@ -156,11 +174,13 @@ def boot_and_save(name, extra, smp=1):
     assert g.wait_exit() == 4
     size = os.path.getsize(state)
     assert size < 256 << 20, f"state file of {size} bytes for 256 MiB of RAM"
-    return state, last
+    time.sleep(1.0)  # the guest must not count this either
+    return state, last, before
 
 
-def restore_and_check(name, extra, state, last, smp=1):
-    g = Vmm(name, list(extra) + ["--incoming", state, "--start-paused"], smp=smp)
+def restore_and_check(name, extra, saved, smp=1, append="counter=1"):
+    state, last, (up_before, wall_before) = saved
+    g = Vmm(name, list(extra) + ["--incoming", state, "--start-paused"], smp=smp, append=append)
     end = time.time() + 10
     while not os.path.exists(g.monitor) and time.time() < end:
         time.sleep(0.05)
@@ -168,13 +188,23 @@ def restore_and_check(name, extra, state, last, smp=1):
     assert g.mon("query-status")["status"] == "paused"
     time.sleep(1.0)
     assert "COUNTER" not in g.text(), "the guest ran while --start-paused:\n" + g.text()
+    t_cont = time.time()
     g.mon("cont")
     assert g.mon("query-status")["status"] == "running"
+    g.wait_for(rf"COUNTER {last + 1}\r?\n", 20)
+    # The guest's timers fire on time at once: its `time` went on from the saved value.
+    assert time.time() - t_cont < 2.0, f"first COUNTER {time.time() - t_cont:.1f} s after cont"
     g.wait_for(rf"COUNTER {last + 5}\r?\n", 20)
     seen = counters(g.text())
     assert seen and seen[0] > last, f"counter restarted: {seen[:5]} after {last}"
     assert seen == sorted(seen) and len(set(seen)) == len(seen), seen
     assert "GUEST-BOOTED" not in g.text(), "the guest booted again"
+    # Guest time went on from where it stopped: forward, by less than the wall time since (at
+    # least 2 s of which the guest was stopped, saved or waiting for cont).
+    up_after, wall_after = uptime(g), time.time()
+    assert up_after > up_before, (up_before, up_after)
+    assert up_after - up_before < wall_after - wall_before - 1.5, \
+        (up_before, up_after, wall_after - wall_before)
     return g
 
 
@@ -197,8 +227,8 @@ def test_restore():
     g.mon("quit")
     g.wait_exit()
 
-    state, last = boot_and_save("saved", extra)
-    g = restore_and_check("restored", extra, state, last)
+    saved = boot_and_save("saved", extra)
+    g = restore_and_check("restored", extra, saved)
     m = g.run('echo "R""ESULT $(dd if=/dev/vda bs=4096 count=16 2>/dev/null | md5sum)"',
               "RESULT", r"([0-9a-f]{32})")
     assert m.group(1) == want_md5, (m.group(1), want_md5)
@@ -216,7 +246,7 @@ def test_restore():
 def test_refused():
     disk = fresh_disk("refused")
     extra = ["--disk", disk, "--rng"]
-    state, _ = boot_and_save("tosave", extra)
+    state, _, _ = boot_and_save("tosave", extra)
     g = Vmm("bigger", extra + ["--incoming", state], memory="512M")
     assert g.wait_exit() == 1
     want = (f"{state}: does not match this virtd-vmm's options: guest memory is 256 MiB in the "
@@ -244,8 +274,8 @@ def test_refused():
 
 def test_smp():
     extra = ["--rng"]
-    state, last = boot_and_save("smp-saved", extra, smp=2)
-    g = restore_and_check("smp-restored", extra, state, last, smp=2)
+    saved = boot_and_save("smp-saved", extra, smp=2, stop_first=False)
+    g = restore_and_check("smp-restored", extra, saved, smp=2)
     m = g.run('echo "C""PUS $(cat /sys/devices/system/cpu/online)"', "CPUS", r"(\S+)")
     assert m.group(1) == "0-1", m.group(0)
     # Work on both harts: two busy loops in parallel finish and the counter keeps going.
@@ -258,7 +288,74 @@ def test_smp():
     assert g.wait_exit() == 0, g.stderr()
 
 
-TESTS = {"restore": test_restore, "refused": test_refused, "smp": test_smp}
+def start_switch():
+    path = os.path.join(TMP, "net.switch")
+    p = subprocess.Popen([SWITCH, "--socket", path], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    PROCS.append(p)
+    end = time.time() + 10
+    while not os.path.exists(path):
+        assert time.time() < end and p.poll() is None, "virtd-switch did not start"
+        time.sleep(0.05)
+    return path
+
+
+def read_until(path, want, seconds=20):
+    """Connects to a unix socket the VMM listens on; returns what arrived until `want` did."""
+    end = time.time() + seconds
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    while True:
+        try:
+            s.connect(path)
+            break
+        except OSError:
+            assert time.time() < end, f"cannot connect to {path}"
+            time.sleep(0.05)
+    return s
+
+
+def test_net():
+    sw = start_switch()
+    hvc, chan = os.path.join(TMP, "hvc.sock"), os.path.join(TMP, "chan.sock")
+    peer = Vmm("peer", ["--net", f"switch={sw},mac=52:54:00:00:00:02"], append="addr=10.0.0.2/24",
+               memory="128M")
+    peer.wait_for(r"GUEST-READY")
+    extra = ["--net", f"switch={sw},mac=52:54:00:00:00:01", "--hvc", "unix:" + hvc,
+             "--channel", "org.virtd.test=unix:" + chan]
+    append = "counter=1 addr=10.0.0.1/24 ping=10.0.0.2"
+    saved = boot_and_save("net-saved", extra, append=append)
+    g = restore_and_check("net-restored", extra, saved, append=append)
+    m = g.run('ping -c 2 -W 3 10.0.0.2 >/dev/null && echo "P""ING ok"', "PING", "ok", 30)
+    assert m
+    s = read_until(hvc, b"")
+    time.sleep(0.3)
+    g.type("echo VCOUT-$((6 * 7)) > /dev/hvc1")
+    s.settimeout(10)
+    got = b""
+    end = time.time() + 10
+    while b"VCOUT-42" not in got and time.time() < end:
+        got += s.recv(4096)
+    s.close()
+    assert b"VCOUT-42" in got, got
+    net = g.mon("query-net")
+    assert net[0]["tx_packets"] > 0 and net[0]["rx_packets"] > 0, net
+    g.type("poweroff -f")
+    assert g.wait_exit() == 0, g.stderr()
+
+
+def test_paused():
+    g = Vmm("paused", ["--start-paused"], append="")
+    time.sleep(1.5)
+    assert g.mon("query-status")["status"] == "paused"
+    assert "Linux version" not in g.text() and "GUEST" not in g.text(), g.text()
+    g.mon("cont")
+    g.wait_for(r"GUEST-READY")
+    g.mon("quit")
+    assert g.wait_exit() == 4
+
+
+TESTS = {"restore": test_restore, "refused": test_refused, "smp": test_smp, "net": test_net,
+         "paused": test_paused}
 
 
 def main():
@@ -270,7 +367,7 @@ def main():
     DISK_GZ = os.path.join(GUEST, "disk.ext4.gz")
     subprocess.run([os.path.join(TOP, "guest", "repack.sh"), GUEST + "/initramfs.cpio.gz",
                     INITRD], check=True)
-    names = sys.argv[2:] or list(TESTS)
+    names = sys.argv[3:] or list(TESTS)
     fails = 0
     for name in names:
         t0 = time.time()
