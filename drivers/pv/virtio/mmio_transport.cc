@@ -10,6 +10,11 @@ MmioTransport::MmioTransport(std::string name, std::unique_ptr<VirtioDevice> dev
     , irq_(std::move(irq))
     , queues_(device_->queue_count()) {}
 
+MmioTransport::~MmioTransport() {
+    std::lock_guard<std::mutex> dev(dev_mu_);
+    device_->quiesce();
+}
+
 uint32_t MmioTransport::device_status() const {
     std::lock_guard<std::mutex> lk(mu_);
     return status_;

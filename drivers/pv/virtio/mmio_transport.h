@@ -77,6 +77,9 @@ constexpr uint32_t kIntConfigChange = 2;
 class MmioTransport : public MmioDevice, private VirtioSignals {
 public:
     MmioTransport(std::string name, std::unique_ptr<VirtioDevice> device, IrqLine irq);
+    // Stops the device's threads first: they raise signals into the registers below, which
+    // are destroyed before the device would be.
+    ~MmioTransport() override;
     MmioTransport(const MmioTransport&) = delete;
     MmioTransport& operator=(const MmioTransport&) = delete;
 
