@@ -212,7 +212,7 @@ void Machine::finish(Ending ending) {
     parked_cv_.notify_all();
 }
 
-void Machine::pause() {
+bool Machine::pause() {
     bool was_paused = false;
     {
         std::lock_guard lock(pause_mu_);
@@ -223,14 +223,16 @@ void Machine::pause() {
         for (accel::Vcpu* v : vcpus_)
             v->kick();
     }
-    wait_parked();
+    bool parked = wait_parked();
     std::lock_guard lock(pause_mu_);
     if (!frozen_time_) frozen_time_ = vm_->guest_time();
+    return parked;
 }
 
-void Machine::wait_parked() {
+bool Machine::wait_parked() {
     std::unique_lock lock(pause_mu_);
-    parked_cv_.wait(lock, [this] { return parked_ == vcpu_threads_ || stopping_.load(); });
+    return parked_cv_.wait_for(lock, kPauseTimeout,
+                               [this] { return parked_ == vcpu_threads_ || stopping_.load(); });
 }
 
 void Machine::resume() {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -56,9 +57,12 @@ public:
     const Console& console() const { return *console_; }
 
     // Stops every vCPU (they wait, their state kept) until resume(), and returns once none
-    // executes guest code. Devices keep finishing requests already started. Guest time stands
+    // executes guest code: true, or false when one has not stopped within kPauseTimeout (it is
+    // blocked outside guest code, e.g. writing to a console client that does not read; it
+    // stops when it can). Devices keep finishing requests already started. Guest time stands
     // still meanwhile (the time CSR continues from where it stopped), as on QEMU.
-    void pause();
+    static constexpr std::chrono::seconds kPauseTimeout{5};
+    bool pause();
     void resume();
     bool paused() const;
 
@@ -102,8 +106,8 @@ private:
     // Loads a state file written by save_state() in place of load_images() (machine_state.cc).
     Status restore_state(const std::string& path);
     Result<uint64_t> write_state(const std::string& path);
-    // Waits until every vCPU thread is parked by pause() or gone.
-    void wait_parked();
+    // Waits until every vCPU thread is parked by pause() or gone; false after kPauseTimeout.
+    bool wait_parked();
     void vcpu_loop(accel::Vcpu& vcpu);
     void handle_sbi(accel::Exit::Sbi& sbi);
     // Ends the run (the first ending wins) and brings every vCPU out of run().

@@ -73,7 +73,12 @@ Result<uint64_t> Machine::save_state(const std::string& path) {
         return make_error(ErrorCode::OperationInvalid, ErrorDomain::None,
                           "{}: the guest is shutting down", path);
     bool was_paused = paused();
-    pause();
+    if (!pause()) {
+        if (!was_paused) resume();
+        return make_error(ErrorCode::OperationFailed, ErrorDomain::None,
+                          "{}: not saved: a vCPU did not stop within {} s", path,
+                          kPauseTimeout.count());
+    }
     for (accel::Vcpu* v : vcpus_)
         v->settle();
     for (auto& t : virtio_)
