@@ -18,6 +18,8 @@
 #include <mutex>
 #include <optional>
 
+#include "common/error.h"
+#include "common/state_codec.h"
 #include "drivers/pv/mmio_device.h"
 
 namespace virtd::pv {
@@ -38,6 +40,11 @@ public:
     // Fires the alarm if it is armed and due. Returns when the armed alarm is due, in the
     // Clock's time base (for the VMM to schedule its next poll), or nothing if none is armed.
     std::optional<uint64_t> poll_alarm();
+
+    // Save and restore (drivers/kvm/vmm/STATE.md): every register and, for restore, the
+    // interrupt line driven afresh. restore_state() checks what it reads (untrusted bytes).
+    void save_state(StateWriter& w) const;
+    Status restore_state(StateReader& r);
 
 private:
     uint64_t guest_now() const;

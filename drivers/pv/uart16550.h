@@ -18,6 +18,8 @@
 #include <mutex>
 #include <span>
 
+#include "common/error.h"
+#include "common/state_codec.h"
 #include "drivers/pv/mmio_device.h"
 
 namespace virtd::pv {
@@ -43,6 +45,11 @@ public:
 
     // How many host bytes wait for the guest (for a console thread's flow control).
     size_t input_pending() const;
+
+    // Save and restore (drivers/kvm/vmm/STATE.md): every register and, for restore, the
+    // interrupt line driven afresh. restore_state() checks what it reads (untrusted bytes).
+    void save_state(StateWriter& w) const;
+    Status restore_state(StateReader& r);
 
 private:
     // IIR interrupt identification codes (bits 3:1, with bit 0 clear = pending).

@@ -137,4 +137,39 @@ bool Plic::write(uint64_t off, unsigned size, uint64_t value) {
     return true;
 }
 
+Plic::State Plic::save() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    State s;
+    std::copy(std::begin(priority_), std::end(priority_), s.priority);
+    std::copy(std::begin(pending_), std::end(pending_), s.pending);
+    std::copy(std::begin(claimed_), std::end(claimed_), s.claimed);
+    std::copy(std::begin(line_), std::end(line_), s.line);
+    for (const Context& c : contexts_) {
+        s.enable.insert(s.enable.end(), std::begin(c.enable), std::end(c.enable));
+        s.threshold.push_back(c.threshold);
+    }
+    return s;
+}
+
+void Plic::restore(const State& s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::copy(std::begin(s.priority), std::end(s.priority), priority_);
+    std::copy(std::begin(s.pending), std::end(s.pending), pending_);
+    std::copy(std::begin(s.claimed), std::end(s.claimed), claimed_);
+    std::copy(std::begin(s.line), std::end(s.line), line_);
+    for (size_t i = 0; i < contexts_.size(); ++i) {
+        Context& c = contexts_[i];
+        if (s.enable.size() >= (i + 1) * kWords)
+            std::copy_n(s.enable.begin() + static_cast<ptrdiff_t>(i * kWords), kWords, c.enable);
+        c.threshold = i < s.threshold.size() ? s.threshold[i] & 7 : 0;
+        // Tell every hart its level afresh: the harts' SEIP was restored cleared.
+        c.level = false;
+        if (i % 2 == 1 && i < active_contexts_) notify_(static_cast<unsigned>(i / 2), false);
+    }
+    priority_[0] = 0;
+    for (uint32_t& p : priority_)
+        p &= 7;
+    update();
+}
+
 } // namespace virtd::accel

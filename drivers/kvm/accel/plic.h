@@ -23,6 +23,21 @@ public:
     // `notify(hart, level)` raises or lowers hart's SEIP.
     Plic(unsigned harts, std::function<void(unsigned, bool)> notify);
 
+    // The registers a save or migration carries. `level` (what each hart was last told) is not
+    // state: restore() recomputes it and tells the harts.
+    struct State {
+        uint32_t priority[kSources] = {};
+        uint32_t pending[kSources / 32] = {};
+        uint32_t claimed[kSources / 32] = {};
+        uint32_t line[kSources / 32] = {};
+        std::vector<uint32_t> enable; // contexts × 32 words
+        std::vector<uint32_t> threshold;
+    };
+    State save();
+    // `s` must have as many contexts as this PLIC (2 per hart of kMaxVcpus).
+    void restore(const State& s);
+    size_t context_count() const { return contexts_.size(); }
+
     // Contexts of harts [0, n) are evaluated; the rest stay idle (vCPUs not created yet).
     void set_hart_count(unsigned n);
     void set_line(unsigned irq, bool level);

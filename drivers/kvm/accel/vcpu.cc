@@ -349,4 +349,33 @@ void Vcpu::set_csrs(const CsrRegs& c) {
     h.events.fetch_or(kEvIrq);
 }
 
+VcpuState Vcpu::get_state() {
+    VcpuState s;
+    s.core = get_regs();
+    s.csrs = get_csrs();
+    s.fp = hart_.fp;
+    s.instret = hart_.instret;
+    s.hsm_state = hart_.hsm_state.load();
+    std::lock_guard<std::mutex> guard(hart_.lock);
+    s.start_pc = hart_.start_pc;
+    s.start_opaque = hart_.start_opaque;
+    return s;
+}
+
+void Vcpu::set_state(const VcpuState& s) {
+    set_regs(s.core);
+    set_csrs(s.csrs);
+    hart_.fp = s.fp;
+    hart_.instret = s.instret;
+    hart_.resv_valid = false;
+    {
+        std::lock_guard<std::mutex> guard(hart_.lock);
+        hart_.start_pc = s.start_pc;
+        hart_.start_opaque = s.start_opaque;
+        hart_.hsm_state.store(s.hsm_state);
+    }
+    hart_.blocks->flush(); // decoded code of the old RAM contents
+    hart_.post(kEvHsm);    // a stopped or start-pending hart parks or starts at once
+}
+
 } // namespace virtd::accel

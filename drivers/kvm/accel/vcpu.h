@@ -39,6 +39,18 @@ struct CsrRegs {
     uint64_t stimecmp = ~0ULL;
 };
 
+// Everything of a hart that a save or a migration carries; caches (TLB, decoded blocks) and the
+// LR/SC reservation are left behind (a lost reservation only makes an SC retry).
+struct VcpuState {
+    CoreRegs core;
+    CsrRegs csrs;
+    FpState fp;
+    uint64_t instret = 0;
+    int hsm_state = kHsmStarted;
+    uint64_t start_pc = 0; // HSM hart_start arguments, for a start still pending
+    uint64_t start_opaque = 0;
+};
+
 class Vcpu {
 public:
     Vcpu(Vm& vm, uint32_t id);
@@ -61,6 +73,13 @@ public:
     // SBI HSM state (kHsmStarted, kHsmStopped, ...): KVM's MP state.
     int mp_state() const { return hart_.hsm_state.load(); }
     void set_mp_state(int state) { hart_.hsm_state.store(state); }
+
+    // Completes the exit run() last returned (an MMIO load's value, an SBI call's result), as
+    // the next run() would, so the registers are final. Only while run() is not executing.
+    void settle() { complete_exit(); }
+    // The whole state (settle() first), and setting it on a vCPU that is not running.
+    VcpuState get_state();
+    void set_state(const VcpuState& s);
 
     Hart& hart() { return hart_; }
 

@@ -137,4 +137,13 @@ void Vm::request_system_event(Exit::Kind kind) {
     }
 }
 
+uint64_t Vm::guest_time() const {
+    return (monotonic_ns() - epoch_ns_) / 100 + time_offset();
+}
+
+void Vm::set_guest_time(uint64_t ticks) {
+    // Unsigned arithmetic wraps: read_time() adds the elapsed ticks back and gets `ticks`.
+    set_time_offset(ticks - (monotonic_ns() - epoch_ns_) / 100);
+}
+
 } // namespace virtd::accel

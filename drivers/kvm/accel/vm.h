@@ -65,6 +65,12 @@ public:
     uint64_t time_offset() const { return time_offset_.load(std::memory_order_relaxed); }
     // Sets the time CSR's offset (restore and migration keep guest time continuous).
     void set_time_offset(uint64_t ticks) { time_offset_.store(ticks, std::memory_order_relaxed); }
+    // The guest's `time` CSR now (10 MHz ticks), and making it read `ticks` from now on: what
+    // a pause, a save and a restore use to keep guest time from jumping.
+    uint64_t guest_time() const;
+    void set_guest_time(uint64_t ticks);
+    // The in-accelerator PLIC (KVM's irqchip get/set), for save and restore.
+    Plic& plic() { return plic_; }
     // MMIO handled inside the accelerator (the PLIC). False: the access exits to the VMM.
     bool device_read(uint64_t pa, unsigned size, uint64_t& value);
     bool device_write(uint64_t pa, unsigned size, uint64_t value);

@@ -102,12 +102,18 @@ Result<std::unique_ptr<Machine>> Machine::create(const VmmOptions& o) {
     if (!m->console_->path().empty() && o.console.kind == ConsoleSpec::Kind::Pty)
         fmt::print(stderr, "virtd-vmm: console on {}\n", m->console_->path());
     if (Status s = m->add_devices(o); !s) return s.error();
-    if (Status s = m->load_images(o); !s) return s.error();
+    if (o.incoming.empty()) {
+        if (Status s = m->load_images(o); !s) return s.error();
+    } else if (Status s = m->restore_state(o.incoming); !s) {
+        return s.error();
+    }
+    m->paused_ = o.start_paused;
     return m;
 }
 
 Status Machine::add_virtio(const std::string& name,
-                           std::unique_ptr<pv::virtio::VirtioDevice> device, int notify_fd) {
+                           std::unique_ptr<pv::virtio::VirtioDevice> device, int notify_fd,
+                           uint64_t detail) {
     unsigned slot = static_cast<unsigned>(virtio_.size());
     if (slot >= pv::kVirtioSlots) {
         return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
@@ -122,6 +128,7 @@ Status Machine::add_virtio(const std::string& name,
     if (Status s = bus_.add(base, pv::kVirtioStride, transport, name); !s) return s;
     vm_->add_ioeventfd(base + pv::virtio::mmio::kQueueNotify, 4, notify_fd);
     virtio_.push_back(std::move(transport));
+    virtio_detail_.push_back(detail);
     return {};
 }
 
@@ -142,9 +149,9 @@ Status Machine::add_devices(const VmmOptions& o) {
                                                   : Ending::Failure);
     });
     if (Status s = bus_.add(pv::kSysconBase, pv::kSysconSize, syscon, "syscon"); !s) return s;
-    auto rtc = std::make_shared<pv::GoldfishRtc>(
+    rtc_ = std::make_shared<pv::GoldfishRtc>(
         pv::IrqLine([vm](bool level) { vm->set_irq_line(pv::kRtcIrq, level); }));
-    return bus_.add(pv::kRtcBase, pv::kRtcSize, rtc, "rtc");
+    return bus_.add(pv::kRtcBase, pv::kRtcSize, rtc_, "rtc");
 }
 
 Status Machine::load_images(const VmmOptions& o) {
@@ -202,20 +209,36 @@ void Machine::finish(Ending ending) {
         v->kick();
     std::lock_guard lock(pause_mu_);
     pause_cv_.notify_all(); // paused vCPUs leave too
+    parked_cv_.notify_all();
 }
 
-void Machine::pause() {
+bool Machine::pause() {
+    bool was_paused = false;
     {
         std::lock_guard lock(pause_mu_);
-        if (paused_) return;
+        was_paused = paused_;
         paused_ = true;
     }
-    for (accel::Vcpu* v : vcpus_)
-        v->kick();
+    if (!was_paused) {
+        for (accel::Vcpu* v : vcpus_)
+            v->kick();
+    }
+    bool parked = wait_parked();
+    std::lock_guard lock(pause_mu_);
+    if (!frozen_time_) frozen_time_ = vm_->guest_time();
+    return parked;
+}
+
+bool Machine::wait_parked() {
+    std::unique_lock lock(pause_mu_);
+    return parked_cv_.wait_for(lock, kPauseTimeout,
+                               [this] { return parked_ == vcpu_threads_ || stopping_.load(); });
 }
 
 void Machine::resume() {
     std::lock_guard lock(pause_mu_);
+    if (frozen_time_) vm_->set_guest_time(*frozen_time_);
+    frozen_time_.reset();
     paused_ = false;
     pause_cv_.notify_all();
 }
@@ -266,8 +289,14 @@ void Machine::vcpu_loop(accel::Vcpu& vcpu) {
     while (!stopping_.load()) {
         {
             std::unique_lock lock(pause_mu_);
-            pause_cv_.wait(lock, [this] { return !paused_ || stopping_.load(); });
+            if (paused_ && !stopping_.load()) {
+                ++parked_;
+                parked_cv_.notify_all();
+                pause_cv_.wait(lock, [this] { return !paused_ || stopping_.load(); });
+                --parked_;
+            }
         }
+        if (stopping_.load()) break;
         accel::Exit& e = vcpu.run();
         switch (e.kind) {
         case accel::Exit::Kind::Mmio:
@@ -291,9 +320,21 @@ void Machine::vcpu_loop(accel::Vcpu& vcpu) {
             break;
         }
     }
+    std::lock_guard lock(pause_mu_);
+    --vcpu_threads_;
+    parked_cv_.notify_all();
 }
 
 Ending Machine::run() {
+    {
+        std::lock_guard lock(pause_mu_);
+        vcpu_threads_ = vcpus_.size();
+        // A restored guest's time continues from the file's, once it runs.
+        if (!paused_ && frozen_time_) {
+            vm_->set_guest_time(*frozen_time_);
+            frozen_time_.reset();
+        }
+    }
     std::vector<std::thread> threads;
     for (accel::Vcpu* v : vcpus_)
         threads.emplace_back([this, v] { vcpu_loop(*v); });

@@ -9,11 +9,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/error.h"
@@ -21,7 +23,9 @@
 #include "drivers/kvm/accel/vcpu.h"
 #include "drivers/kvm/accel/vm.h"
 #include "drivers/kvm/vmm/console.h"
+#include "drivers/kvm/vmm/state_sections.h"
 #include "drivers/kvm/vmm/vmm_options.h"
+#include "drivers/pv/goldfish_rtc.h"
 #include "drivers/pv/mmio_bus.h"
 #include "drivers/pv/uart16550.h"
 #include "drivers/pv/virtio/balloon.h"
@@ -52,11 +56,21 @@ public:
     // For tests: where the console of a pty machine is.
     const Console& console() const { return *console_; }
 
-    // Stops every vCPU (they wait, their state kept) until resume(). Devices keep finishing
-    // requests already started.
-    void pause();
+    // Stops every vCPU (they wait, their state kept) until resume(), and returns once none
+    // executes guest code: true, or false when one has not stopped within kPauseTimeout (it is
+    // blocked outside guest code, e.g. writing to a console client that does not read; it
+    // stops when it can). Devices keep finishing requests already started. Guest time stands
+    // still meanwhile (the time CSR continues from where it stopped), as on QEMU.
+    static constexpr std::chrono::seconds kPauseTimeout{5};
+    bool pause();
     void resume();
     bool paused() const;
+
+    // Saves the whole guest to `path` (STATE.md) and returns the file's size. Pauses the guest
+    // first if it runs and leaves it paused; on an error, a guest this call paused runs again.
+    Result<uint64_t> save_state(const std::string& path);
+    // What a state file must agree with to be restored into this machine.
+    MachineShape shape() const;
     // Ends the run as if the guest had asked (reset, poweroff) or the user quit.
     void end(Ending ending) { finish(ending); }
 
@@ -86,8 +100,14 @@ private:
     Status add_virtio_devices(const VmmOptions& options);
     // Puts a virtio device in the next free virtio-mmio slot: its transport on the bus, its
     // queue notifications on `notify_fd` (an ioeventfd), its interrupt on the slot's PLIC line.
+    // `detail` is what the slot's entry in shape() records besides the name (a disk's size).
     Status add_virtio(const std::string& name, std::unique_ptr<pv::virtio::VirtioDevice> device,
-                      int notify_fd);
+                      int notify_fd, uint64_t detail = 0);
+    // Loads a state file written by save_state() in place of load_images() (machine_state.cc).
+    Status restore_state(const std::string& path);
+    Result<uint64_t> write_state(const std::string& path);
+    // Waits until every vCPU thread is parked by pause() or gone; false after kPauseTimeout.
+    bool wait_parked();
     void vcpu_loop(accel::Vcpu& vcpu);
     void handle_sbi(accel::Exit::Sbi& sbi);
     // Ends the run (the first ending wins) and brings every vCPU out of run().
@@ -111,12 +131,14 @@ private:
     std::unique_ptr<accel::Vm> vm_;
     std::unique_ptr<pv::GuestRam> guest_ram_; // what virtio devices see of RAM
     std::vector<std::shared_ptr<pv::virtio::MmioTransport>> virtio_; // by slot
+    std::vector<uint64_t> virtio_detail_;                            // by slot, for shape()
     std::vector<Disk> disks_;
     std::vector<Nic> nics_;
     pv::virtio::VirtioBalloon* balloon_ = nullptr; // owned by its transport
     std::vector<accel::Vcpu*> vcpus_;
     pv::MmioBus bus_;
     std::shared_ptr<pv::Uart16550> uart_;
+    std::shared_ptr<pv::GoldfishRtc> rtc_;
     std::unique_ptr<Console> console_;
     std::mutex ending_mu_;
     Ending ending_ = Ending::Poweroff; // guarded by ending_mu_
@@ -124,6 +146,13 @@ private:
     mutable std::mutex pause_mu_;
     std::condition_variable pause_cv_;
     bool paused_ = false; // guarded by pause_mu_
+    // vCPU threads in vcpu_loop(), and how many of them wait paused; guarded by pause_mu_.
+    size_t vcpu_threads_ = 0;
+    size_t parked_ = 0;
+    std::condition_variable parked_cv_;
+    // Guest time while paused (set by pause() and a restore), applied again by resume();
+    // guarded by pause_mu_.
+    std::optional<uint64_t> frozen_time_;
 };
 
 } // namespace virtd::vmm

@@ -110,6 +110,17 @@ void add_machine_commands(Monitor& mon, Machine& m) {
         }
         return Json::object();
     });
+    mon.add_command("save-state", [&m, &mon](const Json& args) -> Result<Json> {
+        if (!args.contains("path") || !args["path"].is_string() ||
+            !args["path"].get<std::string>().starts_with("/"))
+            return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
+                              "save-state: 'path' (an absolute file name) is required");
+        bool was_paused = m.paused();
+        Result<uint64_t> bytes = m.save_state(args["path"].get<std::string>());
+        if (!was_paused && m.paused()) mon.emit("STOP");
+        if (!bytes) return bytes.error();
+        return Json{{"bytes", *bytes}};
+    });
     mon.add_command("system_reset", [&m](const Json&) -> Result<Json> {
         m.end(Ending::Reset);
         return Json::object();

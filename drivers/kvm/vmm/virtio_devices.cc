@@ -30,7 +30,8 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
             std::make_unique<pv::virtio::VirtioBlk>(*guest_ram_, std::move(*backend), d.serial);
         disks_.push_back({name, d, blk.get()});
         int fd = blk->notify_fd();
-        if (Status s = add_virtio("virtio-blk " + name, std::move(blk), fd); !s) return s;
+        uint64_t size = blk->info().size_bytes;
+        if (Status s = add_virtio("virtio-blk " + name, std::move(blk), fd, size); !s) return s;
     }
     for (const NetSpec& n : o.nets) {
         Result<std::unique_ptr<network::NetBackend>> backend =
@@ -44,7 +45,10 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
         auto nic = std::make_unique<pv::virtio::VirtioNet>(*guest_ram_, std::move(*backend), n.mac);
         nics_.push_back({name, n, nic.get()});
         int fd = nic->notify_fd();
-        if (Status s = add_virtio("virtio-net " + name, std::move(nic), fd); !s) return s;
+        uint64_t mac = 0;
+        for (uint8_t b : n.mac.bytes())
+            mac = (mac << 8) | b;
+        if (Status s = add_virtio("virtio-net " + name, std::move(nic), fd, mac); !s) return s;
     }
     if (!o.hvc.empty() || !o.channels.empty()) {
         // Port 0 is the console (an hvc in the guest); the channels follow in order.
@@ -55,7 +59,9 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
             pv::virtio::VirtioConsole::create(*guest_ram_, std::move(ports));
         if (!console) return console.error();
         int fd = (*console)->notify_fd();
-        if (Status s = add_virtio("virtio-console", std::move(*console), fd); !s) return s;
+        uint64_t port_count = (*console)->port_count();
+        if (Status s = add_virtio("virtio-console", std::move(*console), fd, port_count); !s)
+            return s;
     }
     if (o.rng) {
         auto rng = std::make_unique<pv::virtio::VirtioRng>(*guest_ram_);
@@ -69,7 +75,10 @@ Status Machine::add_virtio_devices(const VmmOptions& o) {
         // Fresh figures for query-balloon without asking the guest on every query.
         if (Status s = balloon->set_stats_period(kBalloonStatsSeconds); !s) return s;
         int fd = balloon->notify_fd();
-        if (Status s = add_virtio("virtio-balloon", std::move(balloon), fd); !s) return s;
+        if (Status s = add_virtio("virtio-balloon", std::move(balloon), fd,
+                                  o.balloon_deflate_on_oom ? 1 : 0);
+            !s)
+            return s;
     }
     return {};
 }

@@ -21,6 +21,7 @@ std::string vmm_usage() {
            "                 [--net tap=IFNAME[,mac=M] | "
            "switch=SOCKET[,mac=M][,vlan=N|trunk=N,M]]...\n"
            "                 [--channel NAME=unix:PATH]... [--hvc unix:PATH] [--monitor PATH]\n"
+           "                 [--incoming STATEFILE] [--start-paused]\n"
            "  --memory  guest RAM, e.g. 256M or 1G (default 256M)\n"
            "  --smp     number of vCPUs (default 1)\n"
            "  --console where the serial console goes (default stdio)\n"
@@ -30,7 +31,10 @@ std::string vmm_usage() {
            "  --disk    a virtio-blk disk\n"
            "  --net     a virtio-net NIC on a tap device or a port of a virtd-switch\n"
            "  --channel a named virtio-console port; --hvc the console port's host socket\n"
-           "  --monitor the JSON-lines monitor socket (drivers/kvm/vmm/MONITOR.md)\n";
+           "  --monitor the JSON-lines monitor socket (drivers/kvm/vmm/MONITOR.md)\n"
+           "  --incoming restore a state file written by the monitor's save-state (same options\n"
+           "            as the saved guest) instead of booting the kernel\n"
+           "  --start-paused  vCPUs wait for the monitor's cont\n";
 }
 
 Result<uint64_t> parse_memory_size(const std::string& text) {
@@ -176,9 +180,16 @@ Result<VmmOptions> parse_vmm_options(const std::vector<std::string>& args) {
         };
         if (a == "--rng") {
             o.rng = true;
+        } else if (a == "--start-paused") {
+            o.start_paused = true;
         } else if (a == "--balloon" || a == "--balloon=deflate-on-oom") {
             o.balloon = true;
             o.balloon_deflate_on_oom = a != "--balloon";
+        } else if (a == "--incoming") {
+            Result<std::string> v = value();
+            if (!v) return v.error();
+            if (v->empty()) return bad("--incoming", "needs a state file");
+            o.incoming = *v;
         } else if (a == "--disk" || a == "--net" || a == "--channel" || a == "--hvc" ||
                    a == "--monitor") {
             Result<std::string> v = value();

@@ -54,8 +54,10 @@ struct VmmOptions {
     std::vector<DiskSpec> disks;
     std::vector<NetSpec> nets;
     std::vector<ChannelSpec> channels;
-    std::string hvc;     // --hvc unix:PATH: the virtio console port's host socket
-    std::string monitor; // --monitor PATH: the JSON-lines monitor socket
+    std::string hvc;           // --hvc unix:PATH: the virtio console port's host socket
+    std::string monitor;       // --monitor PATH: the JSON-lines monitor socket
+    std::string incoming;      // --incoming PATH: restore this state file instead of booting
+    bool start_paused = false; // --start-paused: vCPUs wait for the monitor's cont
 };
 
 // The largest guest virtd-vmm accepts: RAM sits at 0x8000_0000, below the 64-bit hole.

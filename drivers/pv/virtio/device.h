@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/state_codec.h"
 
 namespace virtd::pv::virtio {
 
@@ -77,6 +78,32 @@ public:
     virtual void notify(unsigned queue) = 0;
     // Back to the initial state: stop using every queue and forget the negotiated features.
     virtual void reset() = 0;
+
+    // Save and restore (drivers/kvm/vmm/STATE.md); `active` says whether the transport has
+    // activated the device (DRIVER_OK). quiesce() returns once every request the device started
+    // has completed and gone back to the driver and its threads are stopped: until unquiesce(),
+    // nothing touches guest RAM or the device's state. Only while the vCPUs are paused.
+    virtual void quiesce() = 0;
+    virtual void unquiesce() = 0;
+    // The device's state while quiesced: its own registers, then (when active) each queue's
+    // position and the heads of the chains it holds, for restore_state() of the same device.
+    virtual void save_state(StateWriter& w, bool active) const = 0;
+    // In a new process, in place of activate() when `active`: the transport's negotiated
+    // features and ready queues, then what save_state() wrote (untrusted: every field checked).
+    // The device then works as after activate(). Guest RAM must already hold the saved contents.
+    virtual Status restore_state(bool active, uint64_t features,
+                                 std::span<const QueueConfig> queues, VirtioSignals& signals,
+                                 StateReader& r) = 0;
 };
+
+// Helpers for devices' save_state()/restore_state().
+class Virtqueue;
+void save_queue_state(StateWriter& w, const Virtqueue& q);
+// Enables `q` from the transport's configuration of queue `index` (if the driver made it ready)
+// and sets its saved position; an error names the queue.
+Status restore_queue_state(StateReader& r, Virtqueue& q, unsigned index, uint64_t features,
+                           std::span<const QueueConfig> queues);
+// The error a device reports for a malformed saved state.
+Error bad_device_state(std::string_view device, std::string_view why);
 
 } // namespace virtd::pv::virtio

@@ -10,6 +10,11 @@ MmioTransport::MmioTransport(std::string name, std::unique_ptr<VirtioDevice> dev
     , irq_(std::move(irq))
     , queues_(device_->queue_count()) {}
 
+MmioTransport::~MmioTransport() {
+    std::lock_guard<std::mutex> dev(dev_mu_);
+    device_->quiesce();
+}
+
 uint32_t MmioTransport::device_status() const {
     std::lock_guard<std::mutex> lk(mu_);
     return status_;
@@ -175,6 +180,10 @@ void MmioTransport::write_status(uint32_t value) {
         features = driver_features_;
     }
     Status st = device_->activate(features, ready, *this);
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        activated_ = st.ok();
+    }
     if (!st.ok()) {
         {
             std::lock_guard<std::mutex> lk(mu_);
@@ -189,6 +198,7 @@ void MmioTransport::reset_device() {
     device_->reset();
     std::lock_guard<std::mutex> lk(mu_);
     status_ = 0;
+    activated_ = false;
     interrupt_ = 0;
     device_features_sel_ = 0;
     driver_features_sel_ = 0;

@@ -77,6 +77,9 @@ constexpr uint32_t kIntConfigChange = 2;
 class MmioTransport : public MmioDevice, private VirtioSignals {
 public:
     MmioTransport(std::string name, std::unique_ptr<VirtioDevice> device, IrqLine irq);
+    // Stops the device's threads first: they raise signals into the registers below, which
+    // are destroyed before the device would be.
+    ~MmioTransport() override;
     MmioTransport(const MmioTransport&) = delete;
     MmioTransport& operator=(const MmioTransport&) = delete;
 
@@ -90,6 +93,16 @@ public:
     uint32_t device_status() const;
     // Why the device last asked for a reset or failed to activate ("" if it never did).
     std::string last_error() const;
+
+    // Save and restore (drivers/kvm/vmm/STATE.md), only while the vCPUs are paused.
+    // quiesce() makes the device finish and stop its work (VirtioDevice::quiesce) until
+    // unquiesce(); save_state() writes the registers and then the device's state.
+    void quiesce();
+    void unquiesce();
+    void save_state(StateWriter& w);
+    // Sets the registers from `r` and restores the device in place of activating it (guest
+    // RAM must already hold the saved contents). Errors name the problem, not the slot.
+    Status restore_state(StateReader& r);
 
 private:
     struct Queue {
@@ -123,6 +136,7 @@ private:
     uint32_t queue_sel_ = 0;
     std::vector<Queue> queues_;
     std::string last_error_;
+    bool activated_ = false; // the device's activate() succeeded since the last reset
 };
 
 } // namespace virtd::pv::virtio

@@ -79,6 +79,11 @@ public:
                     VirtioSignals& signals) override;
     void notify(unsigned queue) override;
     void reset() override;
+    void quiesce() override;
+    void unquiesce() override;
+    void save_state(StateWriter& w, bool active) const override;
+    Status restore_state(bool active, uint64_t features, std::span<const QueueConfig> queues,
+                         VirtioSignals& signals, StateReader& r) override;
 
 private:
     enum class Rx { Done, NeedBuffers, Broken };

@@ -88,8 +88,25 @@ void Virtqueue::set_positions(uint16_t next_avail, uint16_t next_used) {
     used_idx_ = signalled_used_ = next_used;
 }
 
+VirtqState Virtqueue::state() const {
+    return VirtqState{last_avail_, used_idx_, signalled_used_, notifications_off_};
+}
+
+void Virtqueue::set_state(const VirtqState& s) {
+    last_avail_ = s.next_avail;
+    used_idx_ = s.next_used;
+    signalled_used_ = s.signalled_used;
+    notifications_off_ = s.notifications_off;
+}
+
+Result<VirtqChain> Virtqueue::chain_at(uint16_t head) const {
+    if (size_ == 0) return bad("a held chain on a disabled queue", head);
+    if (head >= size_) return bad("a held chain names a descriptor past the table", head);
+    return walk(head);
+}
+
 Status Virtqueue::add_buffer(VirtqChain& chain, uint64_t addr, uint32_t len, bool writable,
-                             unsigned& count) {
+                             unsigned& count) const {
     if (++count > kMaxChainBuffers) return bad("chain is longer than 1024 buffers", chain.head);
     if (len == 0) return {}; // carries nothing; Linux never builds one, but it is harmless
     uint8_t* host = ram_.host(addr, len);
@@ -107,7 +124,8 @@ Status Virtqueue::add_buffer(VirtqChain& chain, uint64_t addr, uint32_t len, boo
     return {};
 }
 
-Status Virtqueue::walk_indirect(VirtqChain& chain, uint64_t addr, uint32_t len, unsigned& count) {
+Status Virtqueue::walk_indirect(VirtqChain& chain, uint64_t addr, uint32_t len,
+                                unsigned& count) const {
     if (!indirect_) return bad("indirect descriptor without VIRTIO_F_INDIRECT_DESC", addr);
     if (len == 0 || len % kDescSize != 0 || len / kDescSize > kMaxChainBuffers)
         return bad("indirect table length is not a multiple of 16 up to 1024 entries", addr, len);
@@ -127,18 +145,7 @@ Status Virtqueue::walk_indirect(VirtqChain& chain, uint64_t addr, uint32_t len, 
     }
 }
 
-Result<std::optional<VirtqChain>> Virtqueue::pop() {
-    if (size_ == 0) return std::optional<VirtqChain>();
-    // Acquire: the ring entry and descriptors the driver wrote before bumping idx are visible.
-    uint16_t avail_idx =
-        __atomic_load_n(reinterpret_cast<const uint16_t*>(avail_ + 2), __ATOMIC_ACQUIRE);
-    uint16_t pending = static_cast<uint16_t>(avail_idx - last_avail_);
-    if (pending == 0) return std::optional<VirtqChain>();
-    if (pending > size_) return bad("available index ran more than a queue ahead", avail_idx);
-    uint16_t head = load16(avail_ + 4 + size_t{2} * (last_avail_ & (size_ - 1)));
-    if (head >= size_) return bad("available ring names a descriptor past the table", head);
-    ++last_avail_;
-
+Result<VirtqChain> Virtqueue::walk(uint16_t head) const {
     VirtqChain chain;
     chain.head = head;
     unsigned count = 0;
@@ -160,12 +167,28 @@ Result<std::optional<VirtqChain>> Virtqueue::pop() {
     }
     if (chain.readable_len + chain.writable_len > UINT32_MAX)
         return bad("chain holds more than 4 GiB", head);
+    return chain;
+}
+
+Result<std::optional<VirtqChain>> Virtqueue::pop() {
+    if (size_ == 0) return std::optional<VirtqChain>();
+    // Acquire: the ring entry and descriptors the driver wrote before bumping idx are visible.
+    uint16_t avail_idx =
+        __atomic_load_n(reinterpret_cast<const uint16_t*>(avail_ + 2), __ATOMIC_ACQUIRE);
+    uint16_t pending = static_cast<uint16_t>(avail_idx - last_avail_);
+    if (pending == 0) return std::optional<VirtqChain>();
+    if (pending > size_) return bad("available index ran more than a queue ahead", avail_idx);
+    uint16_t head = load16(avail_ + 4 + size_t{2} * (last_avail_ & (size_ - 1)));
+    if (head >= size_) return bad("available ring names a descriptor past the table", head);
+    ++last_avail_;
+    Result<VirtqChain> chain = walk(head);
+    if (!chain) return chain.error();
     if (event_idx_ && !notifications_off_) {
         // Keep avail_event current so the driver notifies only past what we have seen.
         store16(used_ + 4 + size_t{8} * size_, last_avail_);
         ram_.mark_dirty(used_gpa_ + 4 + size_t{8} * size_, 2);
     }
-    return std::optional<VirtqChain>(std::move(chain));
+    return std::optional<VirtqChain>(std::move(*chain));
 }
 
 Status Virtqueue::push(uint16_t head, uint32_t written) {

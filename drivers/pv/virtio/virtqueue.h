@@ -45,6 +45,15 @@ struct VirtqConfig {
     uint64_t features = 0;
 };
 
+// The device side's position in a queue, for save and restore: everything else about a queue
+// is in guest RAM or in the transport's registers.
+struct VirtqState {
+    uint16_t next_avail = 0;
+    uint16_t next_used = 0;
+    uint16_t signalled_used = 0;
+    bool notifications_off = false;
+};
+
 class Virtqueue {
 public:
     // The most buffers one chain may have, indirect tables included: more than any Linux
@@ -83,12 +92,18 @@ public:
     uint16_t next_avail() const { return last_avail_; }
     uint16_t next_used() const { return used_idx_; }
     void set_positions(uint16_t next_avail, uint16_t next_used);
+    VirtqState state() const;
+    void set_state(const VirtqState& s);
+    // The chain starting at descriptor `head`, checked as pop() checks it: how a restored
+    // device gets back the chains it had taken and not yet returned (it saves their heads).
+    Result<VirtqChain> chain_at(uint16_t head) const;
 
 private:
     Error bad(const char* what, uint64_t a = 0, uint64_t b = 0) const;
     Status add_buffer(VirtqChain& chain, uint64_t addr, uint32_t len, bool writable,
-                      unsigned& count);
-    Status walk_indirect(VirtqChain& chain, uint64_t addr, uint32_t len, unsigned& count);
+                      unsigned& count) const;
+    Status walk_indirect(VirtqChain& chain, uint64_t addr, uint32_t len, unsigned& count) const;
+    Result<VirtqChain> walk(uint16_t head) const;
 
     GuestRam& ram_;
     const unsigned index_;

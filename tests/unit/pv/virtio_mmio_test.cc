@@ -52,6 +52,14 @@ public:
         s_.signals->used_buffers(); // devices may complete synchronously
     }
     void reset() override { ++s_.resets; }
+    void quiesce() override {}
+    void unquiesce() override {}
+    void save_state(StateWriter& w, bool active) const override { w.boolean(active); }
+    Status restore_state(bool active, uint64_t, std::span<const QueueConfig>, VirtioSignals&,
+                         StateReader& r) override {
+        if (r.boolean() != active) r.fail("active flag differs");
+        return {};
+    }
 
 private:
     FakeState& s_;

@@ -108,6 +108,25 @@ TEST(VmmOptions, BadDevicesAreRefusedClearly) {
     EXPECT_THAT(error_of({"--hvc", "/x"}), HasSubstr("unix:PATH"));
 }
 
+TEST(VmmOptions, IncomingAndStartPaused) {
+    Result<VmmOptions> o = parse_vmm_options(
+        {"--kernel", "Image", "--incoming", "/var/lib/vm1.state", "--start-paused"});
+    ASSERT_TRUE(o.ok()) << o.error().message();
+    EXPECT_EQ(o->incoming, "/var/lib/vm1.state");
+    EXPECT_TRUE(o->start_paused);
+    Result<VmmOptions> plain = parse_vmm_options({"--kernel", "Image"});
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(plain->incoming, "");
+    EXPECT_FALSE(plain->start_paused);
+    Result<VmmOptions> bad = parse_vmm_options({"--kernel", "Image", "--incoming"});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message(), "--incoming: needs a value");
+    Result<VmmOptions> empty = parse_vmm_options({"--kernel", "Image", "--incoming", ""});
+    ASSERT_FALSE(empty.ok());
+    EXPECT_EQ(empty.error().message(), "--incoming: needs a state file");
+    EXPECT_THAT(vmm_usage(), HasSubstr("--incoming STATEFILE"));
+}
+
 TEST(VmmOptions, MemorySizesUseBinarySuffixes) {
     EXPECT_EQ(*parse_memory_size("1G"), 1ull << 30);
     EXPECT_EQ(*parse_memory_size("65536K"), 64ull << 20);
