@@ -85,6 +85,12 @@ public:
                                                          unsigned flags,
                                                          const ConsoleOutput& output) override;
 
+    // kvm_capabilities.cc
+    Result<std::string> capabilities() override;
+    Result<std::string> domain_capabilities(const std::string& emulator, const std::string& arch,
+                                            const std::string& machine,
+                                            const std::string& virttype, unsigned flags) override;
+
 private:
     struct Domain {
         conf::DomainDef def; // the persistent definition, or the transient one
