@@ -91,11 +91,12 @@ Status Guest::connect(std::chrono::milliseconds timeout) {
     return {};
 }
 
-Result<nlohmann::json> Guest::command(std::string_view name, const nlohmann::json& args) {
+Result<nlohmann::json> Guest::command(std::string_view name, const nlohmann::json& args,
+                                      std::chrono::milliseconds timeout) {
     std::lock_guard lock(monitor_mu_);
     if (!monitor_)
         return make_error(ErrorCode::OperationFailed, kDom, "the VMM's monitor is not connected");
-    Result<nlohmann::json> r = monitor_->command(name, args);
+    Result<nlohmann::json> r = monitor_->command(name, args, timeout);
     (void)monitor_->take_events(); // the driver learns of state changes from the replies
     return r;
 }

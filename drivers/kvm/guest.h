@@ -60,8 +60,9 @@ public:
     const std::string& console_log() const { return console_log_path_; }
 
     // One monitor command; serialised with every other.
-    Result<nlohmann::json> command(std::string_view name,
-                                   const nlohmann::json& args = nlohmann::json());
+    Result<nlohmann::json>
+    command(std::string_view name, const nlohmann::json& args = nlohmann::json(),
+            std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
     // After pidfd() turned readable: how the run ended. Reaps the VMM when it is a child.
     Ending ending();

@@ -155,7 +155,7 @@ Result<DomainRef> KvmDomainDriver::create_xml(std::string_view xml, unsigned fla
         std::lock_guard lock(mu_);
         id = next_id_++;
     }
-    if (Status s = launch(d, *def, id); !s) {
+    if (Status s = launch(d, *def, id, LaunchMode{}); !s) {
         std::lock_guard lock(mu_);
         d->removed = true;
         domains_.erase(d->def.name);
@@ -176,7 +176,7 @@ Status KvmDomainDriver::undefine(const DomainRef& dom, unsigned flags) {
     std::lock_guard lock(mu_);
     Domain& x = **d;
     if (!x.persistent) return invalid("cannot undefine transient domain");
-    const std::string save = path_join(path_join(config_.state_dir, "save"), x.def.name + ".save");
+    const std::string save = managed_save_path(x.def.name);
     if (::access(save.c_str(), F_OK) == 0) {
         if (!(flags & kUndefineManagedSave))
             return invalid("Refusing to undefine while domain managed save image exists");

@@ -72,6 +72,13 @@ public:
     Status suspend(const DomainRef& dom) override;
     Status resume(const DomainRef& dom) override;
 
+    // kvm_saves.cc
+    Status save(const DomainRef& dom, const std::string& path, unsigned flags) override;
+    Status restore(const std::string& path, unsigned flags) override;
+    Status managed_save(const DomainRef& dom, unsigned flags) override;
+    Result<bool> has_managed_save(const DomainRef& dom) override;
+    Status managed_save_remove(const DomainRef& dom) override;
+
     // kvm_domain_ops.cc
     Status set_memory(const DomainRef& dom, uint64_t kib, unsigned flags) override;
     Result<int32_t> get_vcpus_count(const DomainRef& dom, unsigned flags) override;
@@ -88,8 +95,8 @@ public:
     // kvm_capabilities.cc
     Result<std::string> capabilities() override;
     Result<std::string> domain_capabilities(const std::string& emulator, const std::string& arch,
-                                            const std::string& machine,
-                                            const std::string& virttype, unsigned flags) override;
+                                            const std::string& machine, const std::string& virttype,
+                                            unsigned flags) override;
 
 private:
     struct Domain {
@@ -118,8 +125,14 @@ private:
     Result<DomainPtr> get_active(const DomainRef& dom) const;
 
     // kvm_lifecycle.cc. Under d.job, not mu_.
-    // Plans and starts the VMM for `live`, then records it as running with `id`.
-    Status launch(const DomainPtr& d, conf::DomainDef live, int32_t id);
+    // How launch() starts a guest: booting, or from a saved state; running or paused.
+    struct LaunchMode {
+        std::string incoming; // a state file to restore instead of booting
+        bool paused = false;
+        int32_t reason = state_reason::kRunningBooted; // for the running state
+    };
+    // Plans and starts the VMM for `live`, then records it as running (or paused) with `id`.
+    Status launch(const DomainPtr& d, conf::DomainDef live, int32_t id, const LaunchMode& mode);
     // Records that `d` stopped: run files removed, state shut off with `reason`, a transient
     // domain forgotten, a STOPPED event with `detail`.
     void stopped(const DomainPtr& d, int32_t detail, int32_t reason);
@@ -127,6 +140,14 @@ private:
     void on_exit(const DomainPtr& d, const std::shared_ptr<Guest>& g);
     void reattach(const std::string& name);
     std::string run_dir_of(const std::string& name) const;
+    std::string managed_save_path(const std::string& name) const;
+    // kvm_saves.cc: saves the running `d` into `path` and stops it (under d.job).
+    Status save_locked(const DomainPtr& d, const std::string& path, unsigned flags);
+    // Starts `d` (or a new transient domain) from the state file at `path` (under d.job).
+    Status restore_into(const DomainPtr& d, conf::DomainDef live, const std::string& path,
+                        unsigned flags, bool saved_paused);
+    // Starts `d` from its managed save image, which is removed once the guest runs from it.
+    Status restore_managed(const DomainPtr& d, const std::string& image, bool paused);
     void remove_run_files(const std::string& name) const;
     HostFacts host_facts(const std::string& except) const;
 

@@ -67,11 +67,18 @@ HostFacts KvmDomainDriver::host_facts(const std::string& except) const {
     return h;
 }
 
-Status KvmDomainDriver::launch(const DomainPtr& d, conf::DomainDef live, int32_t id) {
+Status KvmDomainDriver::launch(const DomainPtr& d, conf::DomainDef live, int32_t id,
+                               const LaunchMode& mode) {
     const std::string& name = live.name;
     const std::string dir = run_dir_of(name);
     Result<VmmLaunch> plan = plan_launch(live, {dir, switches_.dir()}, host_facts(name));
     if (!plan) return plan.error();
+    // Always paused at first: the daemon connects to the console before the guest prints.
+    plan->argv.push_back("--start-paused");
+    if (!mode.incoming.empty()) {
+        plan->argv.push_back("--incoming");
+        plan->argv.push_back(mode.incoming);
+    }
     for (const conf::InterfaceDef& n : live.devices.interfaces)
         if (n.type == conf::InterfaceType::Network)
             if (Status s = switches_.ensure(n.network); !s) return s;
@@ -90,13 +97,19 @@ Status KvmDomainDriver::launch(const DomainPtr& d, conf::DomainDef live, int32_t
         return saved;
     }
     live.id.reset();
+    if (!mode.paused)
+        if (Result<nlohmann::json> r = (*g)->command("cont"); !r) {
+            (*g)->kill();
+            remove_run_files(name);
+            return r.error();
+        }
     {
         std::lock_guard lock(mu_);
         d->live = std::move(live);
         d->id = id;
         d->guest = *g;
-        d->state = DomainState::Running;
-        d->reason = reason::kRunningBooted;
+        d->state = mode.paused ? DomainState::Paused : DomainState::Running;
+        d->reason = mode.paused ? reason::kPausedUser : mode.reason;
     }
     watch(d, *g);
     return {};
@@ -164,7 +177,7 @@ void KvmDomainDriver::on_exit(const DomainPtr& d, const std::shared_ptr<Guest>& 
     };
     // Starts the guest again in a new VMM; the console client, if any, follows it.
     auto relaunch = [&](bool announce) {
-        if (Status s = launch(d, live, id); !s) {
+        if (Status s = launch(d, live, id, LaunchMode{}); !s) {
             log::error("kvm", "domain '{}': restarting failed: {}", live.name, s.error().message());
             stopped(d, domain_event::kStoppedFailed, reason::kShutoffFailed);
             return;
@@ -294,6 +307,7 @@ Result<DomainRef> KvmDomainDriver::start(const DomainRef& dom, unsigned flags) {
     Result<DomainPtr> d = get(dom);
     if (!d) return d.error();
     std::lock_guard job((*d)->job);
+    constexpr unsigned kStartForceBoot = 2;
     conf::DomainDef def;
     int32_t id;
     {
@@ -301,24 +315,32 @@ Result<DomainRef> KvmDomainDriver::start(const DomainRef& dom, unsigned flags) {
         if ((*d)->removed) return domain_errors::no_domain("uuid", dom.uuid.format());
         if ((*d)->active()) return invalid("domain is already running");
         def = (*d)->def;
+    }
+    // Like libvirt, a start resumes from the managed save image and consumes it.
+    const std::string image = managed_save_path(def.name);
+    if (::access(image.c_str(), F_OK) == 0) {
+        if (flags & kStartForceBoot) {
+            ::unlink(image.c_str());
+        } else {
+            if (Status s = restore_managed(*d, image, flags & kStartPaused); !s) return s.error();
+            std::lock_guard lock(mu_);
+            return (*d)->ref();
+        }
+    }
+    {
+        std::lock_guard lock(mu_);
         id = next_id_++;
     }
-    if (Status s = launch(*d, def, id); !s) return s.error();
+    LaunchMode mode;
+    mode.paused = flags & kStartPaused;
+    if (Status s = launch(*d, def, id, mode); !s) return s.error();
     DomainRef ref;
-    std::shared_ptr<Guest> g;
     {
         std::lock_guard lock(mu_);
         ref = (*d)->ref();
-        g = (*d)->guest;
     }
     emit(ref, domain_event::kStarted, 0);
-    if (flags & kStartPaused) {
-        if (Result<nlohmann::json> r = g->command("stop"); !r) return r.error();
-        std::lock_guard lock(mu_);
-        (*d)->state = DomainState::Paused;
-        (*d)->reason = reason::kPausedUser;
-        emit(ref, domain_event::kSuspended, domain_event::kSuspendedPaused);
-    }
+    if (mode.paused) emit(ref, domain_event::kSuspended, domain_event::kSuspendedPaused);
     return ref;
 }
 

@@ -331,7 +331,8 @@ Result<VmmMonitorClient::Json> VmmMonitorClient::read_message(Clock::time_point 
     }
 }
 
-Result<VmmMonitorClient::Json> VmmMonitorClient::command(std::string_view name, const Json& args) {
+Result<VmmMonitorClient::Json> VmmMonitorClient::command(std::string_view name, const Json& args,
+                                                         std::chrono::milliseconds timeout) {
     const uint64_t id = next_id_++;
     Json req = {{"execute", std::string(name)}, {"id", id}};
     if (!args.is_null()) req["arguments"] = args;
@@ -347,7 +348,7 @@ Result<VmmMonitorClient::Json> VmmMonitorClient::command(std::string_view name, 
     }
 
     const std::string waiting_for = fmt::format("reply to '{}'", name);
-    const Clock::time_point deadline = Clock::now() + timeout_;
+    const Clock::time_point deadline = Clock::now() + (timeout.count() > 0 ? timeout : timeout_);
     for (;;) {
         Result<Json> msg = read_message(deadline, waiting_for);
         if (!msg) return msg.error();

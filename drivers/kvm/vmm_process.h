@@ -118,7 +118,9 @@ public:
     // Runs one command: sends {"execute":NAME,"arguments":ARGS,"id":N} ("arguments" left out when
     // `args` is null) and returns the reply's "return". An error reply becomes an Error quoting
     // its class and desc; events read meanwhile are queued for take_events().
-    Result<Json> command(std::string_view name, const Json& args = Json());
+    // `timeout` zero: the client's own.
+    Result<Json> command(std::string_view name, const Json& args = Json(),
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
     // The events received so far, oldest first; the queue is emptied.
     std::vector<Json> take_events();

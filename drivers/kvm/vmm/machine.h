@@ -68,7 +68,7 @@ public:
 
     // Saves the whole guest to `path` (STATE.md) and returns the file's size. Pauses the guest
     // first if it runs and leaves it paused; on an error, a guest this call paused runs again.
-    Result<uint64_t> save_state(const std::string& path);
+    Result<uint64_t> save_state(const std::string& path, const std::string& note = {});
     // What a state file must agree with to be restored into this machine.
     MachineShape shape() const;
     // Ends the run as if the guest had asked (reset, poweroff) or the user quit.
@@ -105,7 +105,7 @@ private:
                       int notify_fd, uint64_t detail = 0);
     // Loads a state file written by save_state() in place of load_images() (machine_state.cc).
     Status restore_state(const std::string& path);
-    Result<uint64_t> write_state(const std::string& path);
+    Result<uint64_t> write_state(const std::string& path, const std::string& note);
     // Waits until every vCPU thread is parked by pause() or gone; false after kPauseTimeout.
     bool wait_parked();
     void vcpu_loop(accel::Vcpu& vcpu);

@@ -24,37 +24,6 @@ std::string virtio_section(size_t slot) {
     return fmt::format("virtio {}", slot);
 }
 
-// A state file mapped read-only for as long as the restore reads it.
-class MappedFile {
-public:
-    MappedFile() = default;
-    MappedFile(const MappedFile&) = delete;
-    MappedFile& operator=(const MappedFile&) = delete;
-    ~MappedFile() {
-        if (data_ != nullptr) munmap(data_, size_);
-    }
-    Status open(const std::string& path) {
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        struct stat st {};
-        if (!fd || fstat(fd.get(), &st) < 0)
-            return system_error(ErrorDomain::None, errno, fmt::format("opening {}", path));
-        size_ = static_cast<size_t>(st.st_size);
-        if (size_ == 0) return {};
-        void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-        if (p == MAP_FAILED)
-            return system_error(ErrorDomain::None, errno, fmt::format("mapping {}", path));
-        data_ = p;
-        return {};
-    }
-    std::span<const uint8_t> bytes() const {
-        return std::span(static_cast<const uint8_t*>(data_), data_ != nullptr ? size_ : 0);
-    }
-
-private:
-    void* data_ = nullptr;
-    size_t size_ = 0;
-};
-
 } // namespace
 
 MachineShape Machine::shape() const {
@@ -68,7 +37,7 @@ MachineShape Machine::shape() const {
     return s;
 }
 
-Result<uint64_t> Machine::save_state(const std::string& path) {
+Result<uint64_t> Machine::save_state(const std::string& path, const std::string& note) {
     if (stopping_.load())
         return make_error(ErrorCode::OperationInvalid, ErrorDomain::None,
                           "{}: the guest is shutting down", path);
@@ -83,14 +52,14 @@ Result<uint64_t> Machine::save_state(const std::string& path) {
         v->settle();
     for (auto& t : virtio_)
         t->quiesce();
-    Result<uint64_t> written = write_state(path);
+    Result<uint64_t> written = write_state(path, note);
     for (auto& t : virtio_)
         t->unquiesce();
     if (!written && !was_paused) resume();
     return written;
 }
 
-Result<uint64_t> Machine::write_state(const std::string& path) {
+Result<uint64_t> Machine::write_state(const std::string& path, const std::string& note) {
     std::vector<uint8_t> shape_bytes = encode_shape(shape());
     Result<StateFileWriter> w =
         StateFileWriter::create(path, crc32c(shape_bytes.data(), shape_bytes.size()));
@@ -104,6 +73,11 @@ Result<uint64_t> Machine::write_state(const std::string& path) {
         return w->add(name, bytes);
     };
     if (Status s = add("machine", shape_bytes); !s) return s.error();
+    if (!note.empty())
+        if (Status s = w->add(
+                "note", std::span(reinterpret_cast<const uint8_t*>(note.data()), note.size()));
+            !s)
+            return s.error();
     if (Status s = add("clock", encode_clock(now)); !s) return s.error();
     for (size_t i = 0; i < vcpus_.size(); ++i)
         if (Status s = add(hart_section(i), encode_vcpu(vcpus_[i]->get_state())); !s)
@@ -138,7 +112,7 @@ Result<uint64_t> Machine::write_state(const std::string& path) {
 }
 
 Status Machine::restore_state(const std::string& path) {
-    MappedFile file;
+    MappedStateFile file;
     if (Status s = file.open(path); !s) return s;
     Result<StateFile> parsed = parse_state_file(file.bytes(), path);
     if (!parsed) return parsed.error();
@@ -163,7 +137,8 @@ Status Machine::restore_state(const std::string& path) {
         return make_error(ErrorCode::OperationInvalid, ErrorDomain::None,
                           "{}: the machine fingerprint does not match its 'machine' section", path);
     // Every section must be one this machine knows: a file from another shape never half-loads.
-    std::vector<std::string> known{"machine", "clock", "plic", "uart", "rtc", "ram"};
+    // "note" is the saver's (the daemon keeps the domain's definition there); the VMM skips it.
+    std::vector<std::string> known{"machine", "note", "clock", "plic", "uart", "rtc", "ram"};
     for (size_t i = 0; i < vcpus_.size(); ++i)
         known.push_back(hart_section(i));
     for (size_t i = 0; i < virtio_.size(); ++i)

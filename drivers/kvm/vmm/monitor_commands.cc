@@ -115,8 +115,15 @@ void add_machine_commands(Monitor& mon, Machine& m) {
             !args["path"].get<std::string>().starts_with("/"))
             return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
                               "save-state: 'path' (an absolute file name) is required");
+        std::string note;
+        if (args.contains("note")) {
+            if (!args["note"].is_string() || args["note"].get<std::string>().size() > (1u << 20))
+                return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
+                                  "save-state: 'note' must be a string of at most 1 MiB");
+            note = args["note"].get<std::string>();
+        }
         bool was_paused = m.paused();
-        Result<uint64_t> bytes = m.save_state(args["path"].get<std::string>());
+        Result<uint64_t> bytes = m.save_state(args["path"].get<std::string>(), note);
         if (!was_paused && m.paused()) mon.emit("STOP");
         if (!bytes) return bytes.error();
         return Json{{"bytes", *bytes}};

@@ -5,6 +5,9 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/crc32c.h"
@@ -220,6 +223,34 @@ Result<uint64_t> StateFileWriter::commit() {
     UniqueFd dir(::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir || ::fsync(dir.get()) < 0) return io_error(errno, "fsync of its folder");
     return written_;
+}
+
+MappedStateFile::~MappedStateFile() {
+    if (data_ != nullptr) munmap(data_, size_);
+}
+
+Status MappedStateFile::open(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || fstat(fd.get(), &st) < 0)
+        return system_error(ErrorDomain::None, errno, fmt::format("opening {}", path));
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ == 0) return {};
+    void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (p == MAP_FAILED)
+        return system_error(ErrorDomain::None, errno, fmt::format("mapping {}", path));
+    data_ = p;
+    return {};
+}
+
+Result<std::string> read_state_note(const std::string& path) {
+    MappedStateFile file;
+    if (Status s = file.open(path); !s) return s.error();
+    Result<StateFile> parsed = parse_state_file(file.bytes(), path);
+    if (!parsed) return parsed.error();
+    const StateSection* note = parsed->find("note");
+    if (note == nullptr) return std::string();
+    return std::string(reinterpret_cast<const char*>(note->payload.data()), note->payload.size());
 }
 
 } // namespace virtd::vmm

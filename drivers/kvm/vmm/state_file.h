@@ -52,6 +52,27 @@ Result<StateFile> parse_state_file(std::span<const uint8_t> bytes, std::string_v
 // The error every later decoding step reports about a section's payload.
 Error state_section_error(std::string_view file, std::string_view section, std::string_view why);
 
+// A state file mapped read-only, for as long as a reader looks at it.
+class MappedStateFile {
+public:
+    MappedStateFile() = default;
+    MappedStateFile(const MappedStateFile&) = delete;
+    MappedStateFile& operator=(const MappedStateFile&) = delete;
+    ~MappedStateFile();
+    Status open(const std::string& path);
+    std::span<const uint8_t> bytes() const {
+        return std::span(static_cast<const uint8_t*>(data_), data_ != nullptr ? size_ : 0);
+    }
+
+private:
+    void* data_ = nullptr;
+    size_t size_ = 0;
+};
+
+// The "note" section a saver left in the state file at `path` (empty when there is none), after
+// checking the whole file as parse_state_file() does.
+Result<std::string> read_state_note(const std::string& path);
+
 // Writes a state file: create() opens PATH.tmp (mode 0600); sections are appended with large
 // buffered writes; commit() adds the trailer, fsyncs, renames onto PATH and fsyncs the folder.
 // A writer dropped before commit() removes PATH.tmp.
