@@ -141,6 +141,7 @@ Result<DaemonConfig> DaemonConfig::parse(std::string_view text, std::string_view
         {"sasl_config_dir", string(&c.sasl_config_dir)},
         {"max_anonymous_clients", number(&c.max_anonymous_clients, 1, 1000000)},
         {"access_rules_file", string(&c.access_rules_file)},
+        {"guests_on_shutdown", string(&c.guests_on_shutdown)},
     };
     size_t pos = 0;
     while (pos < text.size()) {

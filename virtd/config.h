@@ -48,6 +48,10 @@ struct DaemonConfig {
     std::string sasl_config_dir; // holds virtd.conf for Cyrus SASL; empty: /etc/sasl2
     uint32_t max_anonymous_clients = 20;
     std::string access_rules_file; // empty: no rules (remote clients that authenticate may do all)
+    // What stopping the daemon (SIGTERM/SIGINT: host shutdown) does to kvm guests: "keep" them
+    // running (a restarted daemon re-attaches), or "managedsave" each persistent one; those are
+    // started again (from their images) when the daemon starts, as libvirt-guests does.
+    std::string guests_on_shutdown = "keep";
 
     // Parses `text` (`name` is used in messages), starting from the defaults above.
     static Result<DaemonConfig> parse(std::string_view text, std::string_view name);

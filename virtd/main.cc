@@ -267,7 +267,15 @@ int main(int argc, char** argv) {
     procedures.set_server(&server);
     mock_domains.set_event_sink(&events);
     kvm_domains.set_event_sink(&events);
-    kvm_domains.start_up();
+    if (cfg.guests_on_shutdown != "keep" && cfg.guests_on_shutdown != "managedsave") {
+        fmt::print(stderr,
+                   "virtd: guests_on_shutdown must be \"keep\" or \"managedsave\", not "
+                   "\"{}\"\n",
+                   cfg.guests_on_shutdown);
+        return 1;
+    }
+    const bool save_guests = cfg.guests_on_shutdown == "managedsave";
+    kvm_domains.start_up(save_guests);
     Result<std::shared_ptr<const acl::AccessPolicy>> policy = load_access_policy(cfg);
     if (!policy) return fail(policy.error());
     procedures.set_access_policy(*policy);
@@ -330,6 +338,11 @@ int main(int argc, char** argv) {
     log::info("virtd", "listening on {} and {}", rw, ro);
     fmt::print(stderr, "virtd: listening on {} (read-only: {})\n", rw, ro);
     loop.run();
+    if (save_guests) {
+        int failed = kvm_domains.save_all();
+        if (failed)
+            fmt::print(stderr, "virtd: {} guests could not be saved (see the log)\n", failed);
+    }
     if (!opt.pid_file.empty()) unlink(opt.pid_file.c_str());
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "drivers/kvm/kvm_domain_driver.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include "common/file.h"
 #include "common/log.h"
@@ -38,7 +39,7 @@ KvmDomainDriver::~KvmDomainDriver() {
     io_thread_.join();
 }
 
-void KvmDomainDriver::start_up() {
+void KvmDomainDriver::start_up(bool resume_saved) {
     if (Status s = make_dirs(config_.run_dir, 0700); !s)
         log::error("kvm", "{}", s.error().message());
     std::vector<std::string> names;
@@ -56,11 +57,30 @@ void KvmDomainDriver::start_up() {
     {
         std::lock_guard lock(mu_);
         for (auto& [name, d] : domains_)
-            if (d->autostart && !d->active()) autostart.push_back(d);
+            if (!d->active() &&
+                (d->autostart ||
+                 (resume_saved && ::access(managed_save_path(name).c_str(), F_OK) == 0)))
+                autostart.push_back(d);
     }
     for (const DomainPtr& d : autostart)
         if (Result<DomainRef> r = start(d->ref(), 0); !r)
             log::error("kvm", "autostart of '{}' failed: {}", d->def.name, r.error().message());
+}
+
+int KvmDomainDriver::save_all() {
+    std::vector<DomainRef> running;
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& [name, d] : domains_)
+            if (d->active() && d->persistent) running.push_back(d->ref());
+    }
+    int failed = 0;
+    for (const DomainRef& r : running)
+        if (Status s = managed_save(r, 0); !s) {
+            log::error("kvm", "managed save of '{}' failed: {}", r.name, s.error().message());
+            ++failed;
+        }
+    return failed;
 }
 
 KvmDomainDriver::DomainPtr KvmDomainDriver::find_locked(const DomainRef& dom) const {

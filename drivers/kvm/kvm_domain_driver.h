@@ -44,8 +44,11 @@ public:
     KvmDomainDriver& operator=(const KvmDomainDriver&) = delete;
 
     // Re-attaches to the guests an earlier daemon left running, then starts the autostart
-    // domains that are not running. Call once, after set_event_sink().
-    void start_up();
+    // domains that are not running, and with `resume_saved` also every domain that has a
+    // managed save image (restoring it). Call once, after set_event_sink().
+    void start_up(bool resume_saved = false);
+    // Host shutdown: a managed save of every running persistent guest. Returns how many failed.
+    int save_all();
 
     // kvm_domain_driver.cc: definitions and lookups
     Result<DomainRef> define_xml(std::string_view xml) override;

@@ -14,6 +14,8 @@ in its own virtd-vmm, driven by stock virsh and python3-libvirt.
              and `virsh console` (on a pty) reaches the guest's shell
   crash      kill -9 of a VMM: STOPPED/CRASHED event; on_crash=restart boots it again,
              on_crash=destroy leaves it shut off (crashed)
+  hostshutdown  with guests_on_shutdown = "managedsave", stopping the daemon saves web1 and
+             starting it restores web1 (its counter continues, no new boot)
   twenty     20 small guests started in a loop all reach GUEST-READY and list as running
 
 usage: kvm_driver_test.py VIRTD VIRTD_VMM VIRTD_SWITCH [TEST...]
@@ -229,7 +231,24 @@ def test_lifecycle(conn):
     check("DISK-OK" in text, "the guest used its disk")
     check(re.search(r"VIRTIO \S+ id=0x0001 driver=virtio_net", text), "the NIC is bound")
     check(re.search(r"VIRTIO \S+ id=0x0005 driver=virtio_balloon", text), "the balloon is bound")
-    stream.abort()
+    # One console client at a time: a second is refused, unless it forces its way in.
+    second = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
+    try:
+        dom.openConsole(None, second, 0)
+        raise Fail("a second console client was let in")
+    except libvirt.libvirtError as e:
+        check("Active console session" in str(e), f"the second client is told why: {e}")
+    forced = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
+    dom.openConsole(None, forced, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
+
+    def ended():
+        try:
+            return stream.recv(65536) == b""
+        except libvirt.libvirtError:
+            return True
+
+    wait_for(ended, "the first console to end when another takes over", timeout=10)
+    forced.abort()
 
     # A second guest on the same switch reaches the first.
     define("web2", domain_xml("web2", "addr=10.9.0.2/24 ping=10.9.0.1", macs=["52:54:00:aa:01:02"]))
@@ -351,6 +370,35 @@ def test_crash(conn):
              "web2 shut off (crashed) with on_crash=destroy", timeout=20)
 
 
+def test_hostshutdown(_conn):
+    """guests_on_shutdown = "managedsave": stopping the daemon saves the guests, starting it
+    restores them."""
+    with open(os.path.join(STATE, "virtd.conf"), "w") as f:
+        f.write('guests_on_shutdown = "managedsave"\n')
+    DAEMON.terminate()  # the running daemon read no such setting: its guests stay
+    DAEMON.wait()
+    start_daemon()
+    check(re.search(r"web1\s+running", virsh("list").stdout), "web1 still runs")
+    pid = vmm_pid("web1")
+    boots = console_log("web1").count("GUEST-BOOTED")
+    DAEMON.terminate()
+    DAEMON.wait()
+    check(os.path.exists(os.path.join(STATE, "kvm", "save", "web1.save")), "web1 was saved")
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), "web1's VMM to end", timeout=10)
+    before = counters(console_log("web1"))
+    start_daemon()
+    check(re.search(r"web1\s+running", virsh("list").stdout), "web1 runs again after start")
+    check("running (restored)" in virsh("domstate", "--reason", "web1").stdout,
+          "web1 was restored, not booted")
+    wait_for(lambda: len(counters(console_log("web1"))) > len(before) + 3, "web1's counter")
+    after = counters(console_log("web1"))
+    check(after[len(before)] > before[-1], "the counter continues after the restore")
+    check(console_log("web1").count("GUEST-BOOTED") == boots, "web1 did not boot again")
+    check(not os.path.exists(os.path.join(STATE, "kvm", "save", "web1.save")),
+          "the image is consumed")
+    os.unlink(os.path.join(STATE, "virtd.conf"))
+
+
 def test_twenty(_conn):
     names = [f"small{i:02d}" for i in range(1, 21)]
     for n in names:
@@ -398,7 +446,8 @@ def main():
     threading.Thread(target=event_loop, daemon=True).start()
     start_daemon()
     tests = [("bad", lambda: test_bad()), ("lifecycle", test_lifecycle),
-             ("restart", test_restart), ("crash", test_crash), ("twenty", test_twenty)]
+             ("restart", test_restart), ("crash", test_crash),
+             ("hostshutdown", test_hostshutdown), ("twenty", test_twenty)]
     wanted = sys.argv[4:] or [n for n, _ in tests]
     fails = 0
     conn = None
@@ -414,7 +463,7 @@ def main():
         except Exception as e:  # noqa: BLE001 - report every failure and go on
             print(f"FAIL: {name}: {type(e).__name__}: {e}", flush=True)
             fails += 1
-        if name == "restart":
+        if name in ("restart", "hostshutdown"):
             conn = None  # closed by the test: the daemon it talked to is gone
     print(f"{fails} failures")
     if fails:
