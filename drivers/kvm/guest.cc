@@ -1,8 +1,11 @@
 #include "drivers/kvm/guest.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <sstream>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -224,23 +227,59 @@ Status Guest::console_write(const std::shared_ptr<void>& token, std::string_view
     return {};
 }
 
-Result<uint64_t> Guest::cpu_time_ns() const {
-    Result<std::string> stat = read_file(fmt::format("/proc/{}/stat", pid()));
-    if (!stat) return stat.error();
-    // Fields after the command name (which may hold spaces) start at the state, field 3;
-    // utime and stime are fields 14 and 15.
+namespace {
+
+// CPU time (ns) and last CPU from a /proc stat file: the fields after the command name (which
+// may hold spaces) start at the state, field 3; utime and stime are 14 and 15, processor 39.
+std::optional<std::pair<uint64_t, int32_t>> read_stat(const std::string& path) {
+    Result<std::string> stat = read_file(path, 4096);
+    if (!stat) return std::nullopt;
     size_t close = stat->rfind(')');
-    if (close == std::string::npos)
-        return make_error(ErrorCode::InternalError, kDom, "cannot read /proc/{}/stat", pid());
+    if (close == std::string::npos || close + 2 > stat->size()) return std::nullopt;
     std::istringstream in(stat->substr(close + 2));
     std::string field;
     uint64_t utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && in >> field; ++i) {
-        if (i == 14) utime = std::stoull(field);
-        if (i == 15) stime = std::stoull(field);
+    int32_t cpu = -1;
+    for (int i = 3; i <= 39 && in >> field; ++i) {
+        if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+        if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+        if (i == 39) cpu = static_cast<int32_t>(std::strtol(field.c_str(), nullptr, 10));
     }
     const long hz = sysconf(_SC_CLK_TCK);
-    return (utime + stime) * (1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100));
+    return std::pair{(utime + stime) * (1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100)),
+                     cpu};
+}
+
+} // namespace
+
+Result<uint64_t> Guest::cpu_time_ns() const {
+    auto t = read_stat(fmt::format("/proc/{}/stat", pid()));
+    if (!t) return make_error(ErrorCode::InternalError, kDom, "cannot read /proc/{}/stat", pid());
+    return t->first;
+}
+
+std::vector<VcpuInfo> Guest::vcpu_threads() const {
+    std::vector<VcpuInfo> out;
+    const std::string tasks = fmt::format("/proc/{}/task", pid());
+    DIR* dir = opendir(tasks.c_str());
+    if (!dir) return out;
+    while (dirent* e = readdir(dir)) {
+        if (e->d_name[0] == '.') continue;
+        const std::string task = tasks + "/" + e->d_name;
+        Result<std::string> comm = read_file(task + "/comm", 64);
+        if (!comm || comm->rfind("vcpu", 0) != 0) continue;
+        auto t = read_stat(task + "/stat");
+        if (!t) continue;
+        VcpuInfo v;
+        v.number = static_cast<uint32_t>(std::strtoul(comm->c_str() + 4, nullptr, 10));
+        v.cpu_time_ns = t->first;
+        v.cpu = t->second;
+        out.push_back(v);
+    }
+    closedir(dir);
+    std::sort(out.begin(), out.end(),
+              [](const VcpuInfo& a, const VcpuInfo& b) { return a.number < b.number; });
+    return out;
 }
 
 Result<uint64_t> Guest::rss_kib() const {

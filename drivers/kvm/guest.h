@@ -87,6 +87,8 @@ public:
 
     // Host figures of the VMM process.
     Result<uint64_t> cpu_time_ns() const;
+    // Each vCPU thread's CPU time and the host CPU it last ran on, by vCPU number.
+    std::vector<VcpuInfo> vcpu_threads() const;
     Result<uint64_t> rss_kib() const;
 
 private:

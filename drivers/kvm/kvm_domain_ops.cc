@@ -125,15 +125,15 @@ Result<std::vector<VcpuInfo>> KvmDomainDriver::get_vcpu_info(const DomainRef& do
         g = (*d)->guest;
         n = (*d)->live->vcpu.max;
     }
-    // The VMM's CPU time, shared out evenly: its vCPU threads are not told apart yet.
-    Result<uint64_t> total = g->cpu_time_ns();
+    // A vCPU whose thread is not found (paused before it first ran) reports no time.
     std::vector<VcpuInfo> out(n);
     for (uint32_t i = 0; i < n; ++i) {
         out[i].number = i;
         out[i].state = 1;
-        out[i].cpu_time_ns = total ? *total / n : 0;
         out[i].cpu = -1;
     }
+    for (const VcpuInfo& v : g->vcpu_threads())
+        if (v.number < n) out[v.number] = v;
     return out;
 }
 

@@ -259,6 +259,10 @@ def test_lifecycle(conn):
           "both guests list as running")
     wait_for(lambda: "AGENT-READY" in console_log("web2"), "web2's agent")
 
+    # vCPU time comes from the VMM's vCPU thread.
+    m = re.search(r"CPU time:\s+([0-9.]+)s", virsh("vcpuinfo", "web1").stdout)
+    check(m and float(m.group(1)) > 0.1, "vcpuinfo shows the vCPU thread's CPU time")
+
     # setmem through the balloon.
     virsh("setmem", "web1", "200M", "--live")
     wait_for(lambda: re.search(r"Used memory:\s+204800 KiB", virsh("dominfo", "web1").stdout),

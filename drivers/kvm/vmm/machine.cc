@@ -3,6 +3,7 @@
 #include <cstring>
 #include <thread>
 
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -336,8 +337,14 @@ Ending Machine::run() {
         }
     }
     std::vector<std::thread> threads;
-    for (accel::Vcpu* v : vcpus_)
-        threads.emplace_back([this, v] { vcpu_loop(*v); });
+    for (size_t i = 0; i < vcpus_.size(); ++i) {
+        accel::Vcpu* v = vcpus_[i];
+        threads.emplace_back([this, v, i] {
+            // The daemon finds each vCPU's CPU time by this name (/proc/PID/task/TID/comm).
+            pthread_setname_np(pthread_self(), fmt::format("vcpu{}", i).c_str());
+            vcpu_loop(*v);
+        });
+    }
     for (std::thread& t : threads)
         t.join();
     std::lock_guard lock(ending_mu_);
