@@ -56,6 +56,7 @@ Status Switches::ensure(const std::string& name) {
         return system_error(kDom, errno, fmt::format("opening '{}' for the switch", log));
     std::vector<std::string> args = {binary_, "--socket", socket, "--pid-file", pid_file};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);

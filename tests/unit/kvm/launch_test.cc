@@ -316,5 +316,35 @@ TEST_F(LaunchTest, BridgeInterfaceIsNotSupportedYet) {
     EXPECT_THAT(m, HasSubstr("type bridge is not supported by the kvm driver yet"));
 }
 
+TEST(LaunchRecord, RoundTripsThroughJson) {
+    VmmLaunch l;
+    l.argv = {"--kernel", "/k", "--append", "console=ttyS0 a=\"b\""};
+    l.monitor_socket = "/run/x/monitor.sock";
+    l.console_socket = "/run/x/console.sock";
+    l.pid_file = "/run/x/vmm.pid";
+    l.log_file = "/run/x/vmm.log";
+    l.channel_sockets = {{"org.qemu.guest_agent.0", "/run/x/channel-a.sock"}};
+    Result<VmmLaunch> back = launch_from_json(launch_to_json(l));
+    ASSERT_TRUE(back.ok()) << back.error().message();
+    EXPECT_EQ(back->argv, l.argv);
+    EXPECT_EQ(back->monitor_socket, l.monitor_socket);
+    EXPECT_EQ(back->console_socket, l.console_socket);
+    EXPECT_EQ(back->hvc_socket, "");
+    EXPECT_EQ(back->pid_file, l.pid_file);
+    EXPECT_EQ(back->log_file, l.log_file);
+    EXPECT_EQ(back->channel_sockets, l.channel_sockets);
+}
+
+TEST(LaunchRecord, BadRecordsAreRefusedWithTheReason) {
+    EXPECT_THAT(launch_from_json("not json").error().message(), HasSubstr("not a JSON object"));
+    EXPECT_THAT(launch_from_json("{\"argv\": 3}").error().message(), HasSubstr("launch record"));
+    VmmLaunch l;
+    l.monitor_socket = "relative.sock";
+    l.pid_file = "/p";
+    l.log_file = "/l";
+    EXPECT_THAT(launch_from_json(launch_to_json(l)).error().message(),
+                HasSubstr("path 'relative.sock' is not absolute"));
+}
+
 } // namespace
 } // namespace virtd::kvm
