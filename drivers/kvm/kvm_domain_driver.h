@@ -142,6 +142,9 @@ private:
     void watch(const DomainPtr& d, const std::shared_ptr<Guest>& g);
     void on_exit(const DomainPtr& d, const std::shared_ptr<Guest>& g);
     void reattach(const std::string& name);
+    // shutdown and reboot: asks the guest's agent to power off or reboot (`mode`).
+    Status ask_agent(const DomainRef& dom, unsigned flags, std::string_view what,
+                     std::string_view mode);
     std::string run_dir_of(const std::string& name) const;
     std::string managed_save_path(const std::string& name) const;
     // kvm_saves.cc: saves the running `d` into `path` and stops it (under d.job).

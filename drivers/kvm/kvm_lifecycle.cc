@@ -381,8 +381,9 @@ Status check_mode(unsigned flags, std::string_view what) {
 
 } // namespace
 
-Status KvmDomainDriver::shutdown(const DomainRef& dom, unsigned flags) {
-    if (Status s = check_mode(flags, "shutdown"); !s) return s;
+Status KvmDomainDriver::ask_agent(const DomainRef& dom, unsigned flags, std::string_view what,
+                                  std::string_view mode) {
+    if (Status s = check_mode(flags, what); !s) return s;
     Result<DomainPtr> d = get_active(dom);
     if (!d) return d.error();
     std::lock_guard job((*d)->job);
@@ -400,29 +401,15 @@ Status KvmDomainDriver::shutdown(const DomainRef& dom, unsigned flags) {
                           "QEMU guest agent is not configured (add <channel type='unix'> with "
                           "<target type='virtio' name='{}'/>)",
                           kGuestAgentChannel);
-    return agent_shutdown(socket, "powerdown");
+    return agent_shutdown(socket, mode);
+}
+
+Status KvmDomainDriver::shutdown(const DomainRef& dom, unsigned flags) {
+    return ask_agent(dom, flags, "shutdown", "powerdown");
 }
 
 Status KvmDomainDriver::reboot(const DomainRef& dom, unsigned flags) {
-    if (Status s = check_mode(flags, "reboot"); !s) return s;
-    Result<DomainPtr> d = get_active(dom);
-    if (!d) return d.error();
-    std::lock_guard job((*d)->job);
-    std::string socket;
-    {
-        std::lock_guard lock(mu_);
-        if (!(*d)->active()) return not_running();
-        if ((*d)->state != DomainState::Running) return invalid("domain is not running");
-        auto& chans = (*d)->guest->launch().channel_sockets;
-        if (auto it = chans.find(std::string(kGuestAgentChannel)); it != chans.end())
-            socket = it->second;
-    }
-    if (socket.empty())
-        return make_error(ErrorCode::ArgumentUnsupported, ErrorDomain::Qemu,
-                          "QEMU guest agent is not configured (add <channel type='unix'> with "
-                          "<target type='virtio' name='{}'/>)",
-                          kGuestAgentChannel);
-    return agent_shutdown(socket, "reboot");
+    return ask_agent(dom, flags, "reboot", "reboot");
 }
 
 Status KvmDomainDriver::reset(const DomainRef& dom, unsigned) {
