@@ -74,7 +74,9 @@ def virsh(*args, ok=True):
 def start_daemon():
     global DAEMON
     log = open(os.path.join(TMP, "virtd.log"), "a")
-    DAEMON = subprocess.Popen([VIRTD, "--state", STATE], env=ENV, stdout=log, stderr=log)
+    # VIRTD_TEST_WRAP: a command to run the daemon under when debugging (gdb -batch ...).
+    wrap = os.environ.get("VIRTD_TEST_WRAP", "").split()
+    DAEMON = subprocess.Popen(wrap + [VIRTD, "--state", STATE], env=ENV, stdout=log, stderr=log)
     for _ in range(200):
         if os.path.exists(SOCK):
             return
@@ -312,6 +314,9 @@ def test_lifecycle(conn):
     check("shut off (shutdown)" in virsh("domstate", "--reason", "web2").stdout,
           "web2 is shut off (shutdown)")
     check("AGENT-SHUTDOWN" in console_log("web2"), "the agent asked the guest to power off")
+    conn.close()
+    time.sleep(0.2)
+    check(DAEMON.poll() is None, f"the daemon is alive (exit status {DAEMON.poll()})")
 
 
 def virsh_console_roundtrip(name):
@@ -467,7 +472,7 @@ def main():
         except Exception as e:  # noqa: BLE001 - report every failure and go on
             print(f"FAIL: {name}: {type(e).__name__}: {e}", flush=True)
             fails += 1
-        if name in ("restart", "hostshutdown"):
+        if name in ("lifecycle", "restart", "hostshutdown"):
             conn = None  # closed by the test: the daemon it talked to is gone
     print(f"{fails} failures")
     if fails:
