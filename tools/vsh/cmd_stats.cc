@@ -45,7 +45,7 @@ bool cmd_dommemstat(Vsh& vsh, const Args& args) {
     if (!d) return false;
     constexpr uint32_t kStatsNr = 13; // VIR_DOMAIN_MEMORY_STAT_NR
     auto r = d->connection().remote().domain_memory_stats({d->ref(), kStatsNr, 0});
-    if (!r) return vsh.fail(r.error(), "Failed to get memory statistics for domain");
+    if (!r) return vsh.fail(r.error(), "Failed to get memory statistics for domain {}", d->name());
     for (const rpc::DomainMemoryStat& s : r->stats)
         if (std::string_view n = memory_stat_name(s.tag); !n.empty())
             fmt::print("{} {}\n", n, s.val);
@@ -57,7 +57,7 @@ bool cmd_domblkstat(Vsh& vsh, const Args& args) {
     if (!d) return false;
     std::string dev = args.str("device");
     auto r = d->connection().remote().domain_block_stats({d->ref(), dev});
-    if (!r) return vsh.fail(r.error(), "Failed to get block stats {} {}", d->name(), dev);
+    if (!r) return vsh.fail(r.error()); // virsh adds no line of its own here
     const std::pair<const char*, int64_t> rows[] = {{"rd_req", r->rd_req},
                                                     {"rd_bytes", r->rd_bytes},
                                                     {"wr_req", r->wr_req},
@@ -110,11 +110,13 @@ bool cmd_domstats(Vsh& vsh, const Args& args) {
     }
     auto r = vsh.conn()->remote().connect_get_all_domain_stats({doms, stats, flags});
     if (!r) return vsh.fail(r.error(), "Failed to get stats of domains");
-    for (const rpc::DomainStatsRecord& rec : r->ret_stats) {
+    // Records are separated by a blank line; the one after the last is the command's own.
+    for (size_t i = 0; i < r->ret_stats.size(); ++i) {
+        const rpc::DomainStatsRecord& rec = r->ret_stats[i];
+        if (i > 0) fmt::print("\n");
         fmt::print("Domain: '{}'\n", rec.dom.name);
         for (const rpc::TypedParam& p : rec.params)
             fmt::print("  {}={}\n", p.field, param_text(p.value));
-        fmt::print("\n");
     }
     return true;
 }
@@ -170,7 +172,7 @@ bool cmd_domiflist(Vsh& vsh, const Args& args) {
         std::string source = src.attribute("network").as_string();
         if (source.empty()) source = src.attribute("bridge").as_string();
         if (source.empty()) source = src.attribute("dev").as_string();
-        auto or_dash = [](std::string s) { return s.empty() ? std::string("-") : s; };
+        auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
         table.add({or_dash(nic.child("target").attribute("dev").as_string()), type, or_dash(source),
                    or_dash(nic.child("model").attribute("type").as_string()),
                    or_dash(nic.child("mac").attribute("address").as_string())});
