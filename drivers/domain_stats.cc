@@ -169,7 +169,13 @@ std::vector<StatParam> collect_domain_stats(DomainDriver& driver, const DomainRe
     const bool running = st->state != DomainState::Shutoff && st->state != DomainState::NoState &&
                          st->state != DomainState::Crashed;
     if (groups & stats_group::kState) add_state(p, *st);
-    if ((groups & stats_group::kCpuTotal) && running) p.add("cpu.time", info->cpu_time_ns);
+    if ((groups & stats_group::kCpuTotal) && running) {
+        if (Result<CpuTimes> t = driver.cpu_times(dom)) {
+            p.add("cpu.time", t->total_ns);
+            p.counter("cpu.user", t->user_ns);
+            p.counter("cpu.system", t->system_ns);
+        }
+    }
     if (groups & stats_group::kBalloon) add_balloon(p, driver, dom, *info, running);
     if (groups & stats_group::kVcpu) add_vcpus(p, driver, dom, *info, running);
     if (groups & (stats_group::kInterface | stats_group::kBlock)) {

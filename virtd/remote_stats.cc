@@ -118,14 +118,21 @@ RemoteProcedures::domain_get_cpu_stats(const rpc::CallContext& ctx,
     if (a.start_cpu != -1)
         return make_error(ErrorCode::ArgumentUnsupported, ErrorDomain::Dom,
                           "per-CPU statistics are not supported; use the total (--total)");
-    Result<DomainInfo> info = domains(ctx).get_info(to_ref(a.dom));
-    if (!info) return info.error();
-    if (info->state == DomainState::Shutoff)
-        return make_error(ErrorCode::OperationInvalid, ErrorDomain::Dom, "domain is not running");
+    Result<CpuTimes> t = domains(ctx).cpu_times(to_ref(a.dom));
+    if (!t) return t.error();
+    // libvirt's VIR_DOMAIN_CPU_STATS_* names, in nanoseconds.
+    std::vector<rpc::TypedParam> all;
+    all.push_back(to_wire(StatParam{"cpu_time", TypedValue(t->total_ns)}));
+    if (t->user_ns >= 0)
+        all.push_back(to_wire(StatParam{"user_time", TypedValue(uint64_t(t->user_ns))}));
+    if (t->system_ns >= 0)
+        all.push_back(to_wire(StatParam{"system_time", TypedValue(uint64_t(t->system_ns))}));
     rpc::DomainGetCpuStatsRet ret;
-    ret.nparams = 1;
-    if (a.nparams == 0) return ret;
-    ret.params.push_back(to_wire(StatParam{"cpu_time", TypedValue(info->cpu_time_ns)}));
+    ret.nparams = static_cast<int32_t>(all.size());
+    if (a.nparams == 0) return ret; // the caller asks how many there are
+    if (all.size() > a.nparams) all.resize(a.nparams);
+    ret.nparams = static_cast<int32_t>(all.size());
+    ret.params = std::move(all);
     return ret;
 }
 

@@ -223,7 +223,7 @@ Status Guest::console_write(const std::shared_ptr<void>& token, std::string_view
     return {};
 }
 
-Result<uint64_t> Guest::cpu_time_ns() const {
+Result<CpuTimes> Guest::cpu_times() const {
     Result<std::string> stat = read_file(fmt::format("/proc/{}/stat", pid()));
     if (!stat) return stat.error();
     // Fields after the command name (which may hold spaces) start at the state, field 3;
@@ -239,7 +239,18 @@ Result<uint64_t> Guest::cpu_time_ns() const {
         if (i == 15) stime = std::stoull(field);
     }
     const long hz = sysconf(_SC_CLK_TCK);
-    return (utime + stime) * (1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100));
+    const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100);
+    CpuTimes t;
+    t.user_ns = static_cast<int64_t>(utime * tick_ns);
+    t.system_ns = static_cast<int64_t>(stime * tick_ns);
+    t.total_ns = (utime + stime) * tick_ns;
+    return t;
+}
+
+Result<uint64_t> Guest::cpu_time_ns() const {
+    Result<CpuTimes> t = cpu_times();
+    if (!t) return t.error();
+    return t->total_ns;
 }
 
 Result<uint64_t> Guest::rss_kib() const {

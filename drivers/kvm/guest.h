@@ -86,6 +86,8 @@ public:
 
     // Host figures of the VMM process.
     Result<uint64_t> cpu_time_ns() const;
+    // The same, split into user and system time.
+    Result<CpuTimes> cpu_times() const;
     Result<uint64_t> rss_kib() const;
 
 private:

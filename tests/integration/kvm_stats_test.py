@@ -175,7 +175,7 @@ def main():
         r = virsh(uri, "domstats", NAME)
         fields = dict(line.strip().split("=", 1) for line in r.stdout.splitlines()
                       if "=" in line)
-        want = ["state.state", "state.reason", "cpu.time", "balloon.current", "balloon.maximum",
+        want = ["state.state", "state.reason", "cpu.time", "cpu.user", "cpu.system", "balloon.current", "balloon.maximum",
                 "balloon.rss", "vcpu.current", "vcpu.maximum", "vcpu.0.state", "vcpu.0.time",
                 "net.count", "net.0.name", "net.0.rx.bytes", "net.0.tx.pkts", "block.count",
                 "block.0.name", "block.0.path", "block.0.rd.reqs", "block.0.rd.bytes"]
@@ -185,6 +185,12 @@ def main():
         check("domstats: running, disk vda with reads",
               fields.get("state.state") == "1" and fields.get("block.0.name") == "vda"
               and int(fields.get("block.0.rd.reqs", "0")) > 0, fields)
+
+        r = virsh(uri, "cpu-stats", "--total", NAME)
+        check("cpu-stats --total: cpu_time, user_time, system_time",
+              r.returncode == 0 and all(f in r.stdout for f in
+                                        ("cpu_time", "user_time", "system_time")),
+              r.stdout + r.stderr)
 
         r = virsh(uri, "capabilities")
         check("capabilities: riscv64 guest run by virtd-vmm",

@@ -93,6 +93,29 @@ TEST_F(DomainStatsTest, RunningDomainHasEveryGroup) {
     EXPECT_EQ(*find("block.0.wr.bytes"), TypedValue(uint64_t{10 * 4096}));
 }
 
+// A driver that tells user and system time apart, as the kvm driver does.
+class SplitCpuDriver : public MockDomainDriver {
+public:
+    Result<CpuTimes> cpu_times(const DomainRef&) override { return CpuTimes{100, 60, 40}; }
+};
+
+TEST(DomainStats, CpuTotalHasTheUserSystemSplitWhenKnown) {
+    SplitCpuDriver d;
+    Result<DomainRef> r = d.define_xml(kXml);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(d.start(*r, 0).ok());
+    EXPECT_EQ(collect_domain_stats(d, *r, stats_group::kCpuTotal),
+              (std::vector<StatParam>{p("cpu.time", uint64_t{100}), p("cpu.user", uint64_t{60}),
+                                      p("cpu.system", uint64_t{40})}));
+    // The mock does not split: only the total.
+    MockDomainDriver m;
+    Result<DomainRef> r2 = m.define_xml(kXml);
+    ASSERT_TRUE(m.start(*r2, 0).ok());
+    std::vector<StatParam> s = collect_domain_stats(m, *r2, stats_group::kCpuTotal);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].field, "cpu.time");
+}
+
 TEST_F(DomainStatsTest, GroupsSelectTheFields) {
     ASSERT_TRUE(d.start(dom, 0).ok());
     std::vector<StatParam> s = collect_domain_stats(d, dom, stats_group::kState);
