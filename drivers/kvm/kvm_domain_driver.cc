@@ -176,7 +176,7 @@ Status KvmDomainDriver::undefine(const DomainRef& dom, unsigned flags) {
     std::lock_guard lock(mu_);
     Domain& x = **d;
     if (!x.persistent) return invalid("cannot undefine transient domain");
-    const std::string save = path_join(path_join(config_.state_dir, "save"), x.def.name + ".save");
+    const std::string save = managed_save_path(x.def.name);
     if (::access(save.c_str(), F_OK) == 0) {
         if (!(flags & kUndefineManagedSave))
             return invalid("Refusing to undefine while domain managed save image exists");
@@ -316,6 +316,21 @@ Status KvmDomainDriver::set_autostart(const DomainRef& dom, bool autostart) {
     std::lock_guard lock(mu_);
     d->autostart = autostart;
     return {};
+}
+
+std::string KvmDomainDriver::managed_save_path(const std::string& name) const {
+    return path_join(path_join(config_.state_dir, "save"), name + ".save");
+}
+
+Result<bool> KvmDomainDriver::has_managed_save(const DomainRef& dom) {
+    Result<DomainPtr> d = get(dom);
+    if (!d) return d.error();
+    std::string name;
+    {
+        std::lock_guard lock(mu_);
+        name = (*d)->def.name;
+    }
+    return ::access(managed_save_path(name).c_str(), F_OK) == 0;
 }
 
 } // namespace virtd::kvm

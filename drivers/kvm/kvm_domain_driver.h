@@ -62,6 +62,8 @@ public:
     Result<bool> is_persistent(const DomainRef& dom) override;
     Result<bool> get_autostart(const DomainRef& dom) override;
     Status set_autostart(const DomainRef& dom, bool autostart) override;
+    // Whether STATE/save/NAME.save holds a managed save image (dominfo's "Managed save").
+    Result<bool> has_managed_save(const DomainRef& dom) override;
 
     // kvm_lifecycle.cc
     Result<DomainRef> start(const DomainRef& dom, unsigned flags) override;
@@ -128,6 +130,7 @@ private:
     void on_exit(const DomainPtr& d, const std::shared_ptr<Guest>& g);
     void reattach(const std::string& name);
     std::string run_dir_of(const std::string& name) const;
+    std::string managed_save_path(const std::string& name) const;
     void remove_run_files(const std::string& name) const;
     HostFacts host_facts(const std::string& except) const;
 

@@ -66,7 +66,7 @@ Status KvmDomainDriver::set_memory(const DomainRef& dom, uint64_t kib, unsigned 
             return make_error(ErrorCode::InvalidArg, kDom,
                               "cannot set memory higher than max memory ({} KiB > {} KiB)", kib,
                               max_kib);
-        if (kib < 16 * 1024 && (flags & kAffectMaximum))
+        if (kib < uint64_t{16} * 1024 && (flags & kAffectMaximum))
             return make_error(ErrorCode::InvalidArg, kDom, "memory {} KiB is below 16 MiB", kib);
         g = x.guest;
     }

@@ -186,6 +186,14 @@ def main():
               fields.get("state.state") == "1" and fields.get("block.0.name") == "vda"
               and int(fields.get("block.0.rd.reqs", "0")) > 0, fields)
 
+        r = virsh(uri, "domstate", "--reason", NAME)
+        check("domstate --reason", r.stdout.strip() == "running (booted)", r.stdout + r.stderr)
+        r = virsh(uri, "dominfo", NAME)
+        check("dominfo: running, no managed save",
+              re.search(r"^State: +running$", r.stdout, re.M) is not None
+              and re.search(r"^Managed save: +no$", r.stdout, re.M) is not None,
+              r.stdout + r.stderr)
+
         r = virsh(uri, "cpu-stats", "--total", NAME)
         check("cpu-stats --total: cpu_time, user_time, system_time",
               r.returncode == 0 and all(f in r.stdout for f in
