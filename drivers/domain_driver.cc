@@ -135,6 +135,15 @@ Result<DomainStateReason> DomainDriver::get_state(const DomainRef& dom) {
     int32_t reason = info->state == DomainState::Shutoff ? 0 : 1;
     return DomainStateReason{info->state, reason};
 }
+Result<CpuTimes> DomainDriver::cpu_times(const DomainRef& dom) {
+    Result<DomainInfo> info = get_info(dom);
+    if (!info) return info.error();
+    if (info->state == DomainState::Shutoff)
+        return make_error(ErrorCode::OperationInvalid, ErrorDomain::Dom, "domain is not running");
+    CpuTimes t;
+    t.total_ns = info->cpu_time_ns;
+    return t;
+}
 Result<std::vector<MemoryStat>> DomainDriver::memory_stats(const DomainRef&, unsigned) {
     return driver_unsupported("memory statistics");
 }

@@ -123,6 +123,13 @@ struct InterfaceStats {
     int64_t tx_bytes = -1, tx_packets = -1, tx_errs = -1, tx_drop = -1;
 };
 
+// CPU time a running domain has used (virDomainGetCPUStats' total), split into user and system
+// time when the driver can tell them apart (-1 when it cannot).
+struct CpuTimes {
+    uint64_t total_ns = 0;
+    int64_t user_ns = -1, system_ns = -1;
+};
+
 // The state with libvirt's reason (virDomain{Running,Paused,Shutoff,...}Reason).
 struct DomainStateReason {
     DomainState state = DomainState::Shutoff;
@@ -218,6 +225,8 @@ public:
     // Statistics of a running domain. `disk`: the target (vda) or the source path;
     // `device`: the interface's target dev, its MAC, or its alias.
     virtual Result<DomainStateReason> get_state(const DomainRef& dom);
+    // Default: get_info's CPU time, not split.
+    virtual Result<CpuTimes> cpu_times(const DomainRef& dom);
     virtual Result<std::vector<MemoryStat>> memory_stats(const DomainRef& dom, unsigned flags);
     virtual Result<BlockStats> block_stats(const DomainRef& dom, const std::string& disk);
     virtual Result<InterfaceStats> interface_stats(const DomainRef& dom, const std::string& device);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "common/file.h"
-#include "conf/capabilities.h"
 #include "conf/domain.h"
 #include "virtd/wire_refs.h"
 
@@ -204,15 +203,6 @@ Result<rpc::ConnectGetUriRet> RemoteProcedures::connect_get_uri(const rpc::CallC
 
 Result<rpc::ConnectIsSecureRet> RemoteProcedures::connect_is_secure(const rpc::CallContext& ctx) {
     return rpc::ConnectIsSecureRet{ctx.secure ? 1 : 0};
-}
-
-Result<rpc::ConnectGetCapabilitiesRet>
-RemoteProcedures::connect_get_capabilities(const rpc::CallContext&) {
-    static const Uuid host_uuid = Uuid::generate(); // stable for the daemon's lifetime
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    conf::Capabilities caps =
-        conf::Capabilities::for_host(host_uuid, "/usr/libexec/virtd-vmm", cpus > 0 ? cpus : 1);
-    return rpc::ConnectGetCapabilitiesRet{caps.format()};
 }
 
 Result<rpc::ConnectGetMaxVcpusRet>

@@ -359,6 +359,26 @@ public:
     network_get_dhcp_leases(const rpc::CallContext& ctx,
                             const rpc::NetworkGetDhcpLeasesArgs& args) override;
 
+    // statistics and capabilities (remote_stats.cc)
+    Result<rpc::ConnectGetDomainCapabilitiesRet>
+    connect_get_domain_capabilities(const rpc::CallContext& ctx,
+                                    const rpc::ConnectGetDomainCapabilitiesArgs& a) override;
+    Result<rpc::DomainMemoryStatsRet>
+    domain_memory_stats(const rpc::CallContext& ctx, const rpc::DomainMemoryStatsArgs& a) override;
+    Result<rpc::DomainBlockStatsRet>
+    domain_block_stats(const rpc::CallContext& ctx, const rpc::DomainBlockStatsArgs& a) override;
+    Result<rpc::DomainBlockStatsFlagsRet>
+    domain_block_stats_flags(const rpc::CallContext& ctx,
+                             const rpc::DomainBlockStatsFlagsArgs& a) override;
+    Result<rpc::DomainInterfaceStatsRet>
+    domain_interface_stats(const rpc::CallContext& ctx,
+                           const rpc::DomainInterfaceStatsArgs& a) override;
+    Result<rpc::DomainGetCpuStatsRet>
+    domain_get_cpu_stats(const rpc::CallContext& ctx, const rpc::DomainGetCpuStatsArgs& a) override;
+    Result<rpc::ConnectGetAllDomainStatsRet>
+    connect_get_all_domain_stats(const rpc::CallContext& ctx,
+                                 const rpc::ConnectGetAllDomainStatsArgs& a) override;
+
     // node
     Result<rpc::NodeGetMemoryStatsRet>
     node_get_memory_stats(const rpc::CallContext& ctx,

@@ -229,9 +229,13 @@ Status Guest::console_write(const std::shared_ptr<void>& token, std::string_view
 
 namespace {
 
-// CPU time (ns) and last CPU from a /proc stat file: the fields after the command name (which
-// may hold spaces) start at the state, field 3; utime and stime are 14 and 15, processor 39.
-std::optional<std::pair<uint64_t, int32_t>> read_stat(const std::string& path) {
+// CPU times and last CPU from a /proc stat file: the fields after the command name (which may
+// hold spaces) start at the state, field 3; utime and stime are 14 and 15, processor 39.
+struct StatTimes {
+    uint64_t user_ns = 0, system_ns = 0;
+    int32_t cpu = -1;
+};
+std::optional<StatTimes> read_stat(const std::string& path) {
     Result<std::string> stat = read_file(path, 4096);
     if (!stat) return std::nullopt;
     size_t close = stat->rfind(')');
@@ -246,16 +250,26 @@ std::optional<std::pair<uint64_t, int32_t>> read_stat(const std::string& path) {
         if (i == 39) cpu = static_cast<int32_t>(std::strtol(field.c_str(), nullptr, 10));
     }
     const long hz = sysconf(_SC_CLK_TCK);
-    return std::pair{(utime + stime) * (1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100)),
-                     cpu};
+    const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100);
+    return StatTimes{utime * tick_ns, stime * tick_ns, cpu};
 }
 
 } // namespace
 
-Result<uint64_t> Guest::cpu_time_ns() const {
+Result<CpuTimes> Guest::cpu_times() const {
     auto t = read_stat(fmt::format("/proc/{}/stat", pid()));
     if (!t) return make_error(ErrorCode::InternalError, kDom, "cannot read /proc/{}/stat", pid());
-    return t->first;
+    CpuTimes out;
+    out.user_ns = static_cast<int64_t>(t->user_ns);
+    out.system_ns = static_cast<int64_t>(t->system_ns);
+    out.total_ns = t->user_ns + t->system_ns;
+    return out;
+}
+
+Result<uint64_t> Guest::cpu_time_ns() const {
+    Result<CpuTimes> t = cpu_times();
+    if (!t) return t.error();
+    return t->total_ns;
 }
 
 std::vector<VcpuInfo> Guest::vcpu_threads() const {
@@ -272,8 +286,8 @@ std::vector<VcpuInfo> Guest::vcpu_threads() const {
         if (!t) continue;
         VcpuInfo v;
         v.number = static_cast<uint32_t>(std::strtoul(comm->c_str() + 4, nullptr, 10));
-        v.cpu_time_ns = t->first;
-        v.cpu = t->second;
+        v.cpu_time_ns = t->user_ns + t->system_ns;
+        v.cpu = t->cpu;
         out.push_back(v);
     }
     closedir(dir);

@@ -89,6 +89,8 @@ public:
     Result<uint64_t> cpu_time_ns() const;
     // Each vCPU thread's CPU time and the host CPU it last ran on, by vCPU number.
     std::vector<VcpuInfo> vcpu_threads() const;
+    // The same, split into user and system time.
+    Result<CpuTimes> cpu_times() const;
     Result<uint64_t> rss_kib() const;
 
 private:

@@ -86,6 +86,7 @@ public:
     Status set_memory(const DomainRef& dom, uint64_t kib, unsigned flags) override;
     Result<int32_t> get_vcpus_count(const DomainRef& dom, unsigned flags) override;
     Result<std::vector<VcpuInfo>> get_vcpu_info(const DomainRef& dom) override;
+    Result<CpuTimes> cpu_times(const DomainRef& dom) override;
     Result<std::vector<MemoryStat>> memory_stats(const DomainRef& dom, unsigned flags) override;
     Result<BlockStats> block_stats(const DomainRef& dom, const std::string& disk) override;
     Result<InterfaceStats> interface_stats(const DomainRef& dom,

@@ -137,6 +137,18 @@ Result<std::vector<VcpuInfo>> KvmDomainDriver::get_vcpu_info(const DomainRef& do
     return out;
 }
 
+Result<CpuTimes> KvmDomainDriver::cpu_times(const DomainRef& dom) {
+    Result<DomainPtr> d = get_active(dom);
+    if (!d) return d.error();
+    std::shared_ptr<Guest> g;
+    {
+        std::lock_guard lock(mu_);
+        g = (*d)->guest;
+    }
+    if (!g) return not_running();
+    return g->cpu_times(); // the whole VMM process: vCPU threads and device emulation
+}
+
 Result<std::vector<MemoryStat>> KvmDomainDriver::memory_stats(const DomainRef& dom, unsigned) {
     Result<DomainPtr> d = get_active(dom);
     if (!d) return d.error();

@@ -82,6 +82,16 @@ public:
     Status snapshot_revert(const DomainRef& dom, const std::string& name, unsigned flags) override;
     Status snapshot_delete(const DomainRef& dom, const std::string& name, unsigned flags) override;
 
+    // mock_domain_stats.cc
+    Result<std::vector<MemoryStat>> memory_stats(const DomainRef& dom, unsigned flags) override;
+    Result<BlockStats> block_stats(const DomainRef& dom, const std::string& disk) override;
+    Result<InterfaceStats> interface_stats(const DomainRef& dom,
+                                           const std::string& device) override;
+    Result<std::string> capabilities() override;
+    Result<std::string> domain_capabilities(const std::string& emulator, const std::string& arch,
+                                            const std::string& machine, const std::string& virttype,
+                                            unsigned flags) override;
+
 private:
     using Clock = std::chrono::steady_clock;
     // A snapshot: its document (name, state, parent, time) and the definition it restores.

@@ -57,6 +57,8 @@ check "admin defines web-1, web-2 and db-1" sh -c "
     for n in web-1 web-2 db-1; do virsh -q -c '$admin' define '$tmp/'\$n.xml || exit 1; done"
 check "ops lists only the web domains" sh -c "
     [ \"\$(virsh -q -c '$ops' list --all --name | sort | tr '\n' ' ')\" = 'web-1 web-2 ' ]"
+check "ops gets domstats of the web domains only (domain:read filter)" sh -c "
+    [ \"\$(virsh -q -c '$ops' domstats --state | sed -n \"s/^Domain: '\\(.*\\)'\$/\\1/p\" | sort | tr '\n' ' ')\" = 'web-1 web-2 ' ]"
 check "ops starts and stops web-1" sh -c "
     virsh -q -c '$ops' start web-1 && virsh -q -c '$ops' domstate web-1 | grep -qx running &&
     virsh -q -c '$ops' destroy web-1"

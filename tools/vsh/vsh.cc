@@ -34,9 +34,10 @@ const std::vector<GroupDef>& groups() {
 const std::vector<CommandDef>& commands() {
     static const std::vector<CommandDef> kAll = [] {
         std::vector<CommandDef> all;
-        for (auto part : {virsh_commands, host_commands, domain_commands, resource_commands,
-                          save_commands, console_commands, monitor_commands, event_commands,
-                          pool_commands, volume_commands, network_commands, snapshot_commands}) {
+        for (auto part :
+             {virsh_commands, host_commands, domain_commands, resource_commands, save_commands,
+              console_commands, monitor_commands, event_commands, pool_commands, volume_commands,
+              network_commands, snapshot_commands, stats_commands}) {
             std::vector<CommandDef> more = part();
             all.insert(all.end(), more.begin(), more.end());
         }

@@ -168,6 +168,7 @@ std::vector<CommandDef> pool_commands();
 std::vector<CommandDef> volume_commands();
 std::vector<CommandDef> network_commands();
 std::vector<CommandDef> snapshot_commands();
+std::vector<CommandDef> stats_commands();
 
 // A string the wire carries NUL-padded (char arrays), up to its first NUL.
 inline std::string until_nul(const std::string& s) {

@@ -117,6 +117,55 @@ TEST(RemoteProtocol, ProcedureTableCarriesAttributes) {
     EXPECT_EQ(static_cast<int32_t>(RemoteProc::ConnectListAllDomains), 273);
 }
 
+TEST(RemoteProtocol, StatisticsProceduresKeepLibvirtsNumbersAndAttributes) {
+    // Numbers as stock virsh sends them (proc=N in its rpc trace).
+    EXPECT_EQ(static_cast<int32_t>(RemoteProc::DomainBlockStats), 64);
+    EXPECT_EQ(static_cast<int32_t>(RemoteProc::DomainInterfaceStats), 65);
+    EXPECT_EQ(static_cast<int32_t>(RemoteProc::DomainMemoryStats), 159);
+    EXPECT_EQ(static_cast<int32_t>(RemoteProc::DomainBlockStatsFlags), 243);
+    EXPECT_EQ(static_cast<int32_t>(RemoteProc::DomainGetCpuStats), 262);
+    EXPECT_EQ(static_cast<int32_t>(RemoteProc::ConnectGetDomainCapabilities), 342);
+    EXPECT_EQ(static_cast<int32_t>(RemoteProc::ConnectGetAllDomainStats), 344);
+    for (int32_t proc : {64, 65, 159, 243, 262, 344})
+        EXPECT_TRUE(remote_procedure(proc)->flags & kProcReadOnly) << proc;
+    // domcapabilities may run an emulator: libvirt refuses it to read-only connections.
+    EXPECT_FALSE(remote_procedure(342)->flags & kProcReadOnly);
+}
+
+TEST(RemoteProtocol, StatisticsLayouts) {
+    // Memory stats: a counted array of (int tag, unsigned hyper value).
+    DomainMemoryStatsRet mem;
+    mem.stats = {{6, 65536}, {7, 0x100000001}};
+    EXPECT_EQ(to_hex(encoded(mem)), "00000002 00000006 00000000 00010000 00000007 00000001 "
+                                    "00000001");
+    // Block stats: five signed hypers, -1 for an unknown counter.
+    DomainBlockStatsRet blk{1, 2, 3, 4, -1};
+    EXPECT_EQ(encoded(blk).size(), 5u * 8);
+    EXPECT_EQ(to_hex(encoded(blk).substr(32)), "ffffffff ffffffff");
+    // domstats: per domain its handle and typed parameters.
+    ConnectGetAllDomainStatsRet all;
+    DomainStatsRecord rec;
+    rec.dom = {"a", {}, 3};
+    TypedParam st;
+    st.field = "state.state";
+    st.value.type = 1;
+    st.value.i = 1;
+    rec.params = {st};
+    all.ret_stats = {rec};
+    EXPECT_EQ(to_hex(encoded(all)), "00000001 00000001 61000000 00000000 00000000 00000000 "
+                                    "00000000 00000003 00000001 0000000b 73746174 652e7374 "
+                                    "61746500 00000001 00000001");
+    ConnectGetAllDomainStatsRet back;
+    std::string bytes = encoded(all);
+    XdrReader r(bytes);
+    ASSERT_TRUE(decode(r, back) && r.finish());
+    EXPECT_EQ(back, all);
+    // domcapabilities: four optional strings and the flags.
+    ConnectGetDomainCapabilitiesArgs caps{std::nullopt, "riscv64", std::nullopt, std::nullopt, 0};
+    EXPECT_EQ(to_hex(encoded(caps)), "00000000 00000001 00000007 72697363 76363400 00000000 "
+                                     "00000000 00000000");
+}
+
 // A server that knows one domain.
 class OneDomain : public RemoteHandlers {
 public:
