@@ -11,14 +11,14 @@ in its own virtd-vmm, driven by stock virsh and python3-libvirt.
              comes back to GUEST-READY; shutdown through the agent gives python3-libvirt its
              STOPPED/SHUTDOWN event
   restart    kill -9 of the daemon: the guest keeps running, a new daemon re-attaches (same id)
-             and `virsh console` (on a pty) reaches the guest's shell
+             and `virsh console` and `vsh console` (on a pty) reach the guest's shell
   crash      kill -9 of a VMM: STOPPED/CRASHED event; on_crash=restart boots it again,
              on_crash=destroy leaves it shut off (crashed)
   hostshutdown  with guests_on_shutdown = "managedsave", stopping the daemon saves web1 and
              starting it restores web1 (its counter continues, no new boot)
   twenty     20 small guests started in a loop all reach GUEST-READY and list as running
 
-usage: kvm_driver_test.py VIRTD VIRTD_VMM VIRTD_SWITCH [TEST...]
+usage: kvm_driver_test.py VIRTD VIRTD_VMM VIRTD_SWITCH VSH [TEST...]
 Needs the prebuilt guest in VIRTD_GUEST_DIR (skips without it). Every process it starts (the
 daemon, and the VMMs and switches the daemon leaves behind) is stopped by its pid at the end.
 """
@@ -38,7 +38,7 @@ import libvirt
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-VIRTD, VMM, SWITCH = sys.argv[1], sys.argv[2], sys.argv[3]
+VIRTD, VMM, SWITCH, VSH = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 GUEST = os.environ.get("VIRTD_GUEST_DIR", "")
 TMP = tempfile.mkdtemp(prefix="virtd-kvm-")
 STATE = os.path.join(TMP, "state")
@@ -319,10 +319,10 @@ def test_lifecycle(conn):
     check(DAEMON.poll() is None, f"the daemon is alive (exit status {DAEMON.poll()})")
 
 
-def virsh_console_roundtrip(name):
-    """`virsh console` on a pty: type a command, see its answer, leave with Ctrl-]."""
+def console_roundtrip(name, cli="virsh"):
+    """`virsh console` (or vsh's) on a pty: type a command, see its answer, leave with Ctrl-]."""
     master, slave = os.openpty()
-    p = subprocess.Popen(["virsh", "-c", URI, "console", name], stdin=slave, stdout=slave,
+    p = subprocess.Popen([cli, "-c", URI, "console", name], stdin=slave, stdout=slave,
                          stderr=slave, env=ENV, start_new_session=True)
     os.close(slave)
     out = bytearray()
@@ -356,10 +356,13 @@ def test_restart(conn):
     DAEMON.wait()
     check(os.kill(pid, 0) is None, "the VMM outlives the daemon")
     start_daemon()
-    check(virsh("domid", "web1").stdout.strip() == before, "web1 keeps its id after re-attach")
+    after = virsh("domid", "web1").stdout.strip()
+    check(after == before, f"web1 keeps its id after re-attach ({before} then {after})")
     check(re.search(r"web1\s+running", virsh("list").stdout), "web1 lists as running")
-    out = virsh_console_roundtrip("web1")
+    out = console_roundtrip("web1")
     check("HELLO-42" in out, f"virsh console reaches the guest's shell: {out[-300:]!r}")
+    out = console_roundtrip("web1", VSH)
+    check("HELLO-42" in out, f"vsh console reaches the guest's shell: {out[-300:]!r}")
 
 
 def test_crash(conn):
@@ -457,7 +460,7 @@ def main():
     tests = [("bad", lambda: test_bad()), ("lifecycle", test_lifecycle),
              ("restart", test_restart), ("crash", test_crash),
              ("hostshutdown", test_hostshutdown), ("twenty", test_twenty)]
-    wanted = sys.argv[4:] or [n for n, _ in tests]
+    wanted = sys.argv[5:] or [n for n, _ in tests]
     fails = 0
     conn = None
     for name, fn in tests:
