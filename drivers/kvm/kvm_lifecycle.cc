@@ -344,17 +344,19 @@ Result<DomainRef> KvmDomainDriver::start(const DomainRef& dom, unsigned flags) {
     return ref;
 }
 
+Result<std::shared_ptr<Guest>> KvmDomainDriver::running_guest(const DomainPtr& d) const {
+    std::lock_guard lock(mu_);
+    if (!d->active()) return not_running();
+    return d->guest;
+}
+
 Status KvmDomainDriver::destroy(const DomainRef& dom, unsigned) {
     Result<DomainPtr> d = get_active(dom);
     if (!d) return d.error();
     std::lock_guard job((*d)->job);
-    std::shared_ptr<Guest> g;
-    {
-        std::lock_guard lock(mu_);
-        if (!(*d)->active()) return not_running();
-        g = (*d)->guest;
-    }
-    g->kill();
+    Result<std::shared_ptr<Guest>> g = running_guest(*d);
+    if (!g) return g.error();
+    (*g)->kill();
     stopped(*d, domain_event::kStoppedDestroyed, reason::kShutoffDestroyed);
     return {};
 }
@@ -416,14 +418,10 @@ Status KvmDomainDriver::reset(const DomainRef& dom, unsigned) {
     Result<DomainPtr> d = get_active(dom);
     if (!d) return d.error();
     std::lock_guard job((*d)->job);
-    std::shared_ptr<Guest> g;
-    {
-        std::lock_guard lock(mu_);
-        if (!(*d)->active()) return not_running();
-        g = (*d)->guest;
-    }
+    Result<std::shared_ptr<Guest>> g = running_guest(*d);
+    if (!g) return g.error();
     // The VMM ends its run as a guest reboot does; on_exit starts the new one (on_reboot).
-    Result<nlohmann::json> r = g->command("system_reset");
+    Result<nlohmann::json> r = (*g)->command("system_reset");
     return r ? Status{} : Status(r.error());
 }
 
