@@ -281,10 +281,9 @@ Result<DomainInfo> KvmDomainDriver::get_info(const DomainRef& dom) {
     }
     if (guest) {
         if (Result<uint64_t> t = guest->cpu_time_ns()) info.cpu_time_ns = *t;
-        if (guest->launch().argv.end() !=
-            std::find(guest->launch().argv.begin(), guest->launch().argv.end(), "--balloon"))
-            if (Result<nlohmann::json> b = guest->command("query-balloon"))
-                info.memory_kib = b->value("actual", info.memory_kib * 1024) / 1024;
+        // Without a balloon the VMM answers DeviceNotFound and the definition's size stands.
+        if (Result<nlohmann::json> b = guest->command("query-balloon"))
+            info.memory_kib = b->value("actual", info.memory_kib * 1024) / 1024;
     }
     return info;
 }
