@@ -143,7 +143,7 @@ private:
     void watch(const DomainPtr& d, const std::shared_ptr<Guest>& g);
     void on_exit(const DomainPtr& d, const std::shared_ptr<Guest>& g);
     void reattach(const std::string& name);
-    // Under d.job: the VMM of the running `d`, or VIR_ERR_OPERATION_INVALID.
+    // The VMM of the running `d`, or VIR_ERR_OPERATION_INVALID ("domain is not running").
     Result<std::shared_ptr<Guest>> running_guest(const DomainPtr& d) const;
     // shutdown and reboot: asks the guest's agent to power off or reboot (`mode`).
     Status ask_agent(const DomainRef& dom, unsigned flags, std::string_view what,

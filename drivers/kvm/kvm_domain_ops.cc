@@ -140,24 +140,18 @@ Result<std::vector<VcpuInfo>> KvmDomainDriver::get_vcpu_info(const DomainRef& do
 Result<CpuTimes> KvmDomainDriver::cpu_times(const DomainRef& dom) {
     Result<DomainPtr> d = get_active(dom);
     if (!d) return d.error();
-    std::shared_ptr<Guest> g;
-    {
-        std::lock_guard lock(mu_);
-        g = (*d)->guest;
-    }
-    if (!g) return not_running();
+    Result<std::shared_ptr<Guest>> running = running_guest(*d);
+    if (!running) return running.error();
+    const std::shared_ptr<Guest>& g = *running;
     return g->cpu_times(); // the whole VMM process: vCPU threads and device emulation
 }
 
 Result<std::vector<MemoryStat>> KvmDomainDriver::memory_stats(const DomainRef& dom, unsigned) {
     Result<DomainPtr> d = get_active(dom);
     if (!d) return d.error();
-    std::shared_ptr<Guest> g;
-    {
-        std::lock_guard lock(mu_);
-        g = (*d)->guest;
-    }
-    if (!g) return not_running();
+    Result<std::shared_ptr<Guest>> running = running_guest(*d);
+    if (!running) return running.error();
+    const std::shared_ptr<Guest>& g = *running;
     std::vector<MemoryStat> out;
     Result<Json> b = g->command("query-balloon");
     if (b) {
@@ -261,12 +255,9 @@ KvmDomainDriver::open_console(const DomainRef& dom, const std::optional<std::str
     constexpr unsigned kConsoleForce = 1;
     Result<DomainPtr> d = get_active(dom);
     if (!d) return d.error();
-    std::shared_ptr<Guest> g;
-    {
-        std::lock_guard lock(mu_);
-        g = (*d)->guest;
-    }
-    if (!g) return not_running();
+    Result<std::shared_ptr<Guest>> running = running_guest(*d);
+    if (!running) return running.error();
+    const std::shared_ptr<Guest>& g = *running;
     // The serial console is the one device; libvirt names it serial0 or console0.
     if (device && !device->empty() && *device != "serial0" && *device != "console0")
         return make_error(ErrorCode::OperationFailed, kDom, "cannot find character device {}",
