@@ -35,10 +35,7 @@ enum class Ending {
 std::string_view ending_name(Ending e);
 
 // A console client: where the guest's output goes, and how to tell it the console ended.
-struct ConsoleClient {
-    std::function<void(std::string_view)> data;
-    std::function<void()> closed;
-};
+using ConsoleClient = ConsoleOutput;
 
 class Guest : public std::enable_shared_from_this<Guest> {
 public:

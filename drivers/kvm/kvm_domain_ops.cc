@@ -262,8 +262,7 @@ KvmDomainDriver::open_console(const DomainRef& dom, const std::optional<std::str
     if (device && !device->empty() && *device != "serial0" && *device != "console0")
         return make_error(ErrorCode::OperationFailed, kDom, "cannot find character device {}",
                           *device);
-    Result<std::shared_ptr<void>> token =
-        g->attach_console({output.data, output.closed}, (flags & kConsoleForce) != 0);
+    Result<std::shared_ptr<void>> token = g->attach_console(output, (flags & kConsoleForce) != 0);
     if (!token) return token.error();
     KvmConsole::Current current = [this, d = *d]() -> std::shared_ptr<Guest> {
         std::lock_guard lock(mu_);
