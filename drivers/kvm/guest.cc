@@ -60,11 +60,12 @@ Result<std::shared_ptr<Guest>> Guest::start(const std::string& vmm_binary,
     return g;
 }
 
-Result<std::shared_ptr<Guest>> Guest::adopt(const VmmLaunch& launch) {
-    Result<std::unique_ptr<VmmProcess>> p = VmmProcess::adopt(launch);
+Result<std::shared_ptr<Guest>> Guest::adopt(const VmmLaunch& launch,
+                                            std::chrono::milliseconds timeout) {
+    Result<std::unique_ptr<VmmProcess>> p = VmmProcess::adopt(launch, timeout);
     if (!p) return p.error();
     std::shared_ptr<Guest> g(new Guest(std::move(*p)));
-    if (Status s = g->connect(VmmProcess::kStartTimeout); !s) return s.error();
+    if (Status s = g->connect(timeout); !s) return s.error();
     return g;
 }
 

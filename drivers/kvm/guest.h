@@ -42,8 +42,10 @@ public:
     // Starts the VMM and connects to its monitor and console.
     static Result<std::shared_ptr<Guest>> start(const std::string& vmm_binary,
                                                 const VmmLaunch& launch);
-    // Takes over a VMM an earlier daemon started (see VmmProcess::adopt).
-    static Result<std::shared_ptr<Guest>> adopt(const VmmLaunch& launch);
+    // Takes over a VMM an earlier daemon started (see VmmProcess::adopt); `timeout` bounds the
+    // wait for its monitor's greeting.
+    static Result<std::shared_ptr<Guest>>
+    adopt(const VmmLaunch& launch, std::chrono::milliseconds timeout = VmmProcess::kStartTimeout);
     ~Guest();
     Guest(const Guest&) = delete;
     Guest& operator=(const Guest&) = delete;

@@ -2,6 +2,8 @@
 // (STATE/domains, written atomically); each running guest is a virtd-vmm process
 // (drivers/kvm/guest.h) with its files in RUN/NAME/ (sockets, pid file, logs, and the live
 // definition and launch, so a restarted daemon re-attaches to every guest that still runs).
+// A start or save under way also leaves a JobRecord there, so a daemon killed in the middle of
+// one is followed by a daemon that finishes or undoes it rather than guessing.
 //
 // One I/O thread watches every guest: its pidfd (the VMM's end is noticed at once) and its
 // serial console. What an end means (power off, reboot, crash, and the on_* actions) is decided
@@ -24,6 +26,7 @@
 #include "drivers/definition_store.h"
 #include "drivers/domain_driver.h"
 #include "drivers/kvm/guest.h"
+#include "drivers/kvm/job_record.h"
 #include "drivers/kvm/switches.h"
 
 namespace virtd::kvm {
@@ -131,7 +134,8 @@ private:
     // kvm_lifecycle.cc. Under d.job, not mu_.
     // How launch() starts a guest: booting, or from a saved state; running or paused.
     struct LaunchMode {
-        std::string incoming; // a state file to restore instead of booting
+        std::string incoming;      // a state file to restore instead of booting
+        std::string consume_image; // a managed save image, removed once the guest runs from it
         bool paused = false;
         int32_t reason = state_reason::kRunningBooted; // for the running state
     };
@@ -150,11 +154,16 @@ private:
                      std::string_view mode);
     std::string run_dir_of(const std::string& name) const;
     std::string managed_save_path(const std::string& name) const;
+    // Writing a large guest's RAM takes a while; the monitor's usual 5 s is too short.
+    static constexpr std::chrono::milliseconds kSaveTimeout{600000};
     // kvm_saves.cc: saves the running `d` into `path` and stops it (under d.job).
     Status save_locked(const DomainPtr& d, const std::string& path, unsigned flags);
-    // Starts `d` (or a new transient domain) from the state file at `path` (under d.job).
+    // Whether the save `job` describes reached its file (the file's note holds its token).
+    static bool save_finished(const JobRecord& job);
+    // Starts `d` (or a new transient domain) from the state file at `path` (under d.job); with
+    // `consume`, the file is removed once the guest runs from it.
     Status restore_into(const DomainPtr& d, conf::DomainDef live, const std::string& path,
-                        unsigned flags, bool saved_paused);
+                        unsigned flags, bool saved_paused, bool consume = false);
     // Starts `d` from its managed save image, which is removed once the guest runs from it.
     Status restore_managed(const DomainPtr& d, const std::string& image, bool paused);
     void remove_run_files(const std::string& name) const;

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "drivers/domain_errors.h"
 #include "drivers/kvm/guest_agent.h"
+#include "drivers/kvm/job_record.h"
 #include "drivers/kvm/kvm_domain_driver.h"
 
 namespace virtd::kvm {
@@ -85,24 +86,34 @@ Status KvmDomainDriver::launch(const DomainPtr& d, conf::DomainDef live, int32_t
     if (Status s = make_dirs(dir, 0700); !s) return s;
     remove_run_files(name);
 
-    Result<std::shared_ptr<Guest>> g = Guest::start(config_.vmm_binary, *plan);
-    if (!g) return g.error();
+    // The records come before the VMM: a daemon killed at any instant after this finds the VMM,
+    // or what is left of it, and knows what was being done (reattach()).
+    JobRecord job;
+    job.paused = mode.paused;
+    job.consume_image = mode.consume_image;
     live.id = id;
     Status saved = write_file_atomic(path_join(dir, kLiveXml), live.format(), 0600);
     if (saved) saved = write_file_atomic(path_join(dir, kLaunchJson), launch_to_json(*plan), 0600);
+    if (saved) saved = write_job_record(dir, job);
+    live.id.reset();
     if (!saved) {
-        // Without its records a restarted daemon could not find the guest again.
-        (*g)->kill();
         remove_run_files(name);
         return saved;
     }
-    live.id.reset();
+    Result<std::shared_ptr<Guest>> g = Guest::start(config_.vmm_binary, *plan);
+    if (!g) {
+        remove_run_files(name);
+        return g.error();
+    }
     if (!mode.paused)
         if (Result<nlohmann::json> r = (*g)->command("cont"); !r) {
             (*g)->kill();
             remove_run_files(name);
             return r.error();
         }
+    // The guest runs from the image now: left behind, it would roll the guest back next start.
+    if (!mode.consume_image.empty()) ::unlink(mode.consume_image.c_str());
+    remove_job_record(dir);
     {
         std::lock_guard lock(mu_);
         d->live = std::move(live);
@@ -265,22 +276,54 @@ void KvmDomainDriver::reattach(const std::string& name) {
             it != domains_.end() && it->second->def.uuid == live->uuid)
             d = it->second;
     }
-    Result<std::shared_ptr<Guest>> g = Guest::adopt(*plan);
-    if (!g) {
-        // The guest stopped while the daemon was away: it is shut off (why is not known).
-        log::info("kvm", "domain '{}' stopped while virtd was not running ({})", name,
-                  g.error().message());
+    // A job the earlier daemon did not finish (see launch() and save_locked()).
+    Result<std::optional<JobRecord>> job = read_job_record(dir);
+    if (!job) {
+        log::error("kvm", "'{}': {}; carrying on as if no operation was under way", name,
+                   job.error().message());
+        job = std::optional<JobRecord>{};
+    }
+    const bool saving = *job && (*job)->kind == JobRecord::Kind::Save;
+    // A save that was under way holds the monitor until it ends; the greeting waits for it.
+    Result<std::shared_ptr<Guest>> g =
+        Guest::adopt(*plan, saving ? kSaveTimeout : VmmProcess::kStartTimeout);
+    // The save finished (its file carries this job's token), even if its VMM was not stopped.
+    const bool saved = saving && save_finished(**job);
+    if (!g || saved) {
+        // Nothing a daemon can take over: the VMM ended while the daemon was away, never answered
+        // its monitor (killed during a start) or was saved. Anything of it still running goes.
+        if (g) {
+            log::warning("kvm", "domain '{}': the save to '{}' had finished; its VMM is stopped",
+                         name, (*job)->path);
+            (*g)->kill();
+        }
+        const std::string why = g ? "saved" : g.error().message();
+        if (int n = VmmProcess::kill_strays(plan->monitor_socket); n > 0)
+            log::warning("kvm", "domain '{}': killed {} VMM(s) that could not be taken over ({})",
+                         name, n, why);
+        else if (!g)
+            log::info("kvm", "domain '{}' stopped while virtd was not running ({})", name, why);
         remove_run_files(name);
         if (d) {
             std::lock_guard lock(mu_);
             d->state = DomainState::Shutoff;
-            d->reason = reason::kShutoffUnknown;
+            d->reason = saved                                            ? reason::kShutoffSaved
+                        : *job && (*job)->kind == JobRecord::Kind::Start ? reason::kShutoffFailed
+                                                                         : reason::kShutoffUnknown;
         }
         return;
     }
     bool paused = false;
     if (Result<nlohmann::json> st = (*g)->command("query-status"))
         paused = st->value("status", "") == "paused";
+    if (*job && (*job)->kind == JobRecord::Kind::Start) {
+        // The VMM answers its monitor, so it has loaded any saved state: finish the start.
+        if (paused && !(*job)->paused && (*g)->command("cont")) paused = false;
+        if (!(*job)->consume_image.empty()) ::unlink((*job)->consume_image.c_str());
+        log::warning("kvm", "domain '{}': finished the start an earlier virtd left half done",
+                     name);
+    }
+    remove_job_record(dir);
     std::lock_guard lock(mu_);
     if (!d) {
         // A transient domain, or one undefined while it ran: known only by its live definition.

@@ -2,8 +2,10 @@
 // VMM's own state file (drivers/kvm/vmm/STATE.md: versioned, every section checksummed) with the
 // domain's live definition in its "note" section, so `restore FILE` needs nothing else.
 #include <cerrno>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "common/file.h"
@@ -21,14 +23,13 @@ namespace reason = state_reason;
 namespace {
 
 constexpr ErrorDomain kDom = ErrorDomain::Qemu;
-// Writing a large guest's RAM takes a while; the monitor's usual 5 s is too short.
-constexpr std::chrono::milliseconds kSaveTimeout{600000};
 constexpr unsigned kSaveRunning = 2, kSavePaused = 4; // virDomainSaveRestoreFlags
 
 // What the daemon keeps in a save image's note.
 struct SaveNote {
     std::string xml; // the live definition
     bool paused = false;
+    std::string token; // the save's JobRecord token
 };
 
 Result<SaveNote> read_note(const std::string& path) {
@@ -39,7 +40,15 @@ Result<SaveNote> read_note(const std::string& path) {
         return make_error(ErrorCode::OperationFailed, kDom,
                           "'{}' is a VMM state file but not a virtd save image (no domain in it)",
                           path);
-    return SaveNote{j["domain"].get<std::string>(), j.value("state", "") == "paused"};
+    return SaveNote{j["domain"].get<std::string>(), j.value("state", "") == "paused",
+                    j.value("token", "")};
+}
+
+// A token no earlier save of this host used.
+std::string new_token() {
+    uint64_t r[2] = {0, 0};
+    if (getrandom(r, sizeof r, 0) != sizeof r) r[0] = static_cast<uint64_t>(::time(nullptr));
+    return fmt::format("{:016x}{:016x}", r[0], r[1]);
 }
 
 } // namespace
@@ -48,16 +57,28 @@ std::string KvmDomainDriver::managed_save_path(const std::string& name) const {
     return path_join(path_join(config_.state_dir, "save"), name + ".save");
 }
 
+bool KvmDomainDriver::save_finished(const JobRecord& job) {
+    Result<SaveNote> note = read_note(job.path);
+    return note && note->token == job.token;
+}
+
 Status KvmDomainDriver::save_locked(const DomainPtr& d, const std::string& path, unsigned flags) {
     if (path.empty() || path.front() != '/')
         return make_error(ErrorCode::InvalidArg, kDom, "save file '{}' is not an absolute path",
                           path);
     std::shared_ptr<Guest> g;
     Json note;
+    JobRecord job;
+    job.kind = JobRecord::Kind::Save;
+    job.path = path;
+    job.token = new_token();
+    note["token"] = job.token;
+    std::string dir;
     {
         std::lock_guard lock(mu_);
         if (!d->active()) return not_running();
         g = d->guest;
+        dir = run_dir_of(d->def.name);
         conf::DomainDef live = *d->live;
         note["domain"] = live.format();
         bool paused = d->state == DomainState::Paused;
@@ -65,9 +86,14 @@ Status KvmDomainDriver::save_locked(const DomainPtr& d, const std::string& path,
         if (flags & kSavePaused) paused = true;
         note["state"] = paused ? "paused" : "running";
     }
+    // A daemon killed during the save learns from this whether the save reached its file.
+    if (Status s = write_job_record(dir, job); !s) return s;
     Result<Json> r =
         g->command("save-state", {{"path", path}, {"note", note.dump()}}, kSaveTimeout);
-    if (!r) return r.error();
+    if (!r) {
+        remove_job_record(dir); // the VMM resumed the guest if it was running
+        return r.error();
+    }
     // Everything is on disk (the VMM fsynced the file and drained the disks), so the VMM may go.
     g->kill();
     stopped(d, domain_event::kStoppedSaved, reason::kShutoffSaved);
@@ -82,7 +108,8 @@ Status KvmDomainDriver::save(const DomainRef& dom, const std::string& path, unsi
 }
 
 Status KvmDomainDriver::restore_into(const DomainPtr& d, conf::DomainDef live,
-                                     const std::string& path, unsigned flags, bool saved_paused) {
+                                     const std::string& path, unsigned flags, bool saved_paused,
+                                     bool consume) {
     int32_t id;
     {
         std::lock_guard lock(mu_);
@@ -91,6 +118,7 @@ Status KvmDomainDriver::restore_into(const DomainPtr& d, conf::DomainDef live,
     }
     LaunchMode mode;
     mode.incoming = path;
+    if (consume) mode.consume_image = path;
     mode.paused = (flags & kSavePaused) || (saved_paused && !(flags & kSaveRunning));
     mode.reason = reason::kRunningRestored;
     if (Status s = launch(d, std::move(live), id, mode); !s) return s;
@@ -157,12 +185,7 @@ Status KvmDomainDriver::restore_managed(const DomainPtr& d, const std::string& i
                               "managed save image '{}' belongs to another domain (uuid {})", image,
                               live->uuid.format());
     }
-    if (Status s = restore_into(d, std::move(*live), image, paused ? kSavePaused : 0, note->paused);
-        !s)
-        return s;
-    // The guest runs from it now: an image left behind would roll it back at the next start.
-    ::unlink(image.c_str());
-    return {};
+    return restore_into(d, std::move(*live), image, paused ? kSavePaused : 0, note->paused, true);
 }
 
 Status KvmDomainDriver::managed_save(const DomainRef& dom, unsigned flags) {

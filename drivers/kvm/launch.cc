@@ -317,6 +317,7 @@ Result<VmmLaunch> Planner::run() {
     out_.monitor_socket = join(paths_.run_dir, "monitor.sock");
     add("--monitor", out_.monitor_socket);
     out_.pid_file = join(paths_.run_dir, "vmm.pid");
+    add("--pid-file", out_.pid_file);
     out_.log_file = join(paths_.run_dir, "vmm.log");
     return std::move(out_);
 }

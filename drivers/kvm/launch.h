@@ -36,7 +36,7 @@ struct VmmLaunch {
     std::string monitor_socket;
     std::string console_socket;                         // empty: the definition has no serial
     std::string hvc_socket;                             // empty: no virtio console
-    std::string pid_file;                               // written by the daemon, not the VMM
+    std::string pid_file;                               // written by the VMM (--pid-file)
     std::string log_file;                               // the VMM's stdout and stderr
     std::map<std::string, std::string> channel_sockets; // channel name -> host socket
 };

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/log.h"
 
 namespace virtd::kvm {
 namespace {
@@ -160,11 +162,6 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
     }
     std::unique_ptr<VmmProcess> proc(new VmmProcess(pid, std::move(pidfd), launch));
 
-    if (Status s = write_file_atomic(launch.pid_file, fmt::format("{}\n", pid), 0600); !s) {
-        abandon(proc, false);
-        return s.error().with_context("writing the VMM's pid file");
-    }
-
     const Clock::time_point deadline = Clock::now() + timeout;
     for (;;) {
         // Ready when the monitor greets as this very process (not a VMM left over from before
@@ -203,27 +200,89 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
 
 Result<std::unique_ptr<VmmProcess>> VmmProcess::adopt(const VmmLaunch& launch,
                                                       std::chrono::milliseconds timeout) {
-    Result<std::string> text = read_file(launch.pid_file);
-    if (!text) return text.error().with_context("reading the VMM's pid file");
-    char* end = nullptr;
-    long pid = std::strtol(text->c_str(), &end, 10);
-    if (pid <= 1 || (end && *end != '\n' && *end != '\0'))
-        return make_error(ErrorCode::InternalError, kDom, "VMM pid file '{}' holds no pid",
-                          launch.pid_file);
-    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
-    if (!pidfd)
-        return system_error(kDom, errno,
-                            fmt::format("the VMM (pid {}) of '{}'", pid, launch.pid_file));
-    Result<std::unique_ptr<VmmMonitorClient>> c =
-        VmmMonitorClient::connect(launch.monitor_socket, timeout);
-    if (!c) return c.error();
-    const Json& who = (*c)->greeting()["virtd-vmm"];
-    if (!who.is_object() || who.value("pid", int64_t{-1}) != int64_t{pid})
-        return make_error(ErrorCode::OperationFailed, kDom,
-                          "the monitor '{}' belongs to another process than pid {} of '{}'",
-                          launch.monitor_socket, pid, launch.pid_file);
-    return std::unique_ptr<VmmProcess>(
-        new VmmProcess(static_cast<pid_t>(pid), std::move(pidfd), launch, false));
+    // A VMM whose start was cut short with the daemon may still be on its way to writing its
+    // pid file or opening its monitor: it gets until the deadline, as long as it lives.
+    const Clock::time_point deadline = Clock::now() + timeout;
+    auto retry = [&] {
+        if (ms_until(deadline) == 0) return false;
+        ::usleep(20000);
+        return true;
+    };
+    for (;;) {
+        Result<std::string> text = read_file(launch.pid_file);
+        if (!text) {
+            if (retry()) continue;
+            return text.error().with_context("reading the VMM's pid file");
+        }
+        char* end = nullptr;
+        long pid = std::strtol(text->c_str(), &end, 10);
+        if (pid <= 1 || (end && *end != '\n' && *end != '\0'))
+            return make_error(ErrorCode::InternalError, kDom, "VMM pid file '{}' holds no pid",
+                              launch.pid_file);
+        UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+        if (!pidfd)
+            return system_error(kDom, errno,
+                                fmt::format("the VMM (pid {}) of '{}'", pid, launch.pid_file));
+        Result<std::unique_ptr<VmmMonitorClient>> c = VmmMonitorClient::connect(
+            launch.monitor_socket, std::chrono::milliseconds(std::max(ms_until(deadline), 100)));
+        if (!c) {
+            pollfd p{pidfd.get(), POLLIN, 0};
+            const bool alive = ::poll(&p, 1, 0) == 0;
+            if (alive && retry()) continue;
+            return c.error();
+        }
+        const Json& who = (*c)->greeting()["virtd-vmm"];
+        if (!who.is_object() || who.value("pid", int64_t{-1}) != int64_t{pid})
+            return make_error(ErrorCode::OperationFailed, kDom,
+                              "the monitor '{}' belongs to another process than pid {} of '{}'",
+                              launch.monitor_socket, pid, launch.pid_file);
+        return std::unique_ptr<VmmProcess>(
+            new VmmProcess(static_cast<pid_t>(pid), std::move(pidfd), launch, false));
+    }
+}
+
+namespace {
+
+// Whether the NUL-separated `cmdline` holds the argument pair `--monitor socket`.
+bool names_monitor(const std::string& cmdline, const std::string& socket) {
+    const std::string pair = "--monitor" + std::string(1, '\0') + socket + std::string(1, '\0');
+    for (size_t at = cmdline.find(pair); at != std::string::npos; at = cmdline.find(pair, at + 1))
+        if (at == 0 || cmdline[at - 1] == '\0') return true;
+    return false;
+}
+
+Result<std::string> cmdline_of(const std::string& pid) {
+    return read_file("/proc/" + pid + "/cmdline", 1 << 20);
+}
+
+} // namespace
+
+int VmmProcess::kill_strays(const std::string& monitor_socket) {
+    DIR* proc = opendir("/proc");
+    if (!proc) return 0;
+    std::vector<std::string> pids;
+    while (dirent* e = readdir(proc)) {
+        std::string name = e->d_name;
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (Result<std::string> c = cmdline_of(name); c && names_monitor(*c, monitor_socket))
+            pids.push_back(name);
+    }
+    closedir(proc);
+    int killed = 0;
+    for (const std::string& pid : pids) {
+        UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, std::stoi(pid), 0)));
+        if (!fd) continue; // gone already
+        // Read again through the pidfd's process: the pid may have been reused in between.
+        if (Result<std::string> c = cmdline_of(pid); !c || !names_monitor(*c, monitor_socket))
+            continue;
+        if (syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0) != 0) continue;
+        pollfd p{fd.get(), POLLIN, 0};
+        if (::poll(&p, 1, 5000) <= 0)
+            log::warning("kvm", "stray VMM pid {} did not end within 5 s of SIGKILL", pid);
+        log::info("kvm", "killed stray VMM pid {} (monitor '{}')", pid, monitor_socket);
+        ++killed;
+    }
+    return killed;
 }
 
 Result<ExitInfo> VmmProcess::wait(bool block) {

@@ -1,10 +1,10 @@
 // The daemon's handle on one running virtd-vmm (one per guest), and a client for its monitor.
 //
 // VmmProcess::start() turns a planned VmmLaunch into a process: it forks and execs virtd-vmm with
-// the launch's arguments, its output going to the launch's log file, writes the pid file, and
-// returns once the monitor socket accepts connections (or fails with the end of the log, so the
-// VMM's own complaint reaches the user). A pidfd is kept so an event loop can notice the exit;
-// reap() then tells a normal end (exit status) from a crash or a kill (signal).
+// the launch's arguments, its output going to the launch's log file (the VMM writes its own pid
+// file), and returns once the monitor socket accepts connections (or fails with the end of the log,
+// so the VMM's own complaint reaches the user). A pidfd is kept so an event loop can notice the
+// exit; reap() then tells a normal end (exit status) from a crash or a kill (signal).
 //
 // VmmMonitorClient speaks the monitor protocol (drivers/kvm/vmm/MONITOR.md) synchronously: one
 // request, wait for its reply, queue the events that arrive in between.
@@ -64,10 +64,18 @@ public:
 
     // Takes over a VMM an earlier daemon started (after a restart): reads launch.pid_file and
     // succeeds only if that process is alive and its monitor greets with the same pid, so a
-    // reused pid is never mistaken for the guest. Such a VMM is not this process's child: reap()
-    // reports its end as Gone.
+    // reused pid is never mistaken for the guest. A VMM still starting (no pid file or monitor
+    // yet) is waited for until `timeout`, while it lives. Such a VMM is not this process's
+    // child: reap() reports its end as Gone.
     static Result<std::unique_ptr<VmmProcess>>
     adopt(const VmmLaunch& launch, std::chrono::milliseconds timeout = kStartTimeout);
+
+    // Kills every process on this host whose command line holds `--monitor monitor_socket`:
+    // what is left of a launch that no daemon can take over (one killed before the VMM answered
+    // its monitor, or whose monitor no longer answers). Matching the command line rather than
+    // trusting a pid file also finds a VMM that had not written its pid file yet. Returns how
+    // many were killed; each is gone when this returns (or after 5 s, logged).
+    static int kill_strays(const std::string& monitor_socket);
 
     // Does not kill the VMM (a guest may outlive the daemon's handle on it); closes the pidfd.
     // A child never reaped stays a zombie until the daemon exits, so call kill_now() or reap()

@@ -16,6 +16,11 @@ in its own virtd-vmm, driven by stock virsh and python3-libvirt.
              on_crash=destroy leaves it shut off (crashed)
   hostshutdown  with guests_on_shutdown = "managedsave", stopping the daemon saves web1 and
              starting it restores web1 (its counter continues, no new boot)
+  midway     kill -9 of the daemon at moments spread over a `virsh start` and over a `virsh
+             managedsave`: after the restart the guest is running (not stuck paused) or shut off,
+             exactly one VMM runs for it when it runs and none otherwise, a managed save image
+             exists exactly when it is shut off after a save, and that image restores it with its
+             counter continuing
   twenty     20 small guests started in a loop all reach GUEST-READY and list as running
 
 usage: kvm_driver_test.py VIRTD VIRTD_VMM VIRTD_SWITCH VSH [TEST...]
@@ -28,6 +33,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -77,11 +83,18 @@ def start_daemon():
     # VIRTD_TEST_WRAP: a command to run the daemon under when debugging (gdb -batch ...).
     wrap = os.environ.get("VIRTD_TEST_WRAP", "").split()
     DAEMON = subprocess.Popen(wrap + [VIRTD, "--state", STATE], env=ENV, stdout=log, stderr=log)
-    for _ in range(200):
-        if os.path.exists(SOCK):
+    # Ready when it accepts: a daemon killed with -9 leaves its socket file behind.
+    for _ in range(400):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(SOCK)
             return
-        time.sleep(0.025)
-    raise Fail("the daemon did not create its socket")
+        except OSError:
+            check(DAEMON.poll() is None, f"the daemon exited with {DAEMON.returncode}")
+            time.sleep(0.025)
+        finally:
+            s.close()
+    raise Fail("the daemon did not listen on its socket")
 
 
 def wait_for(pred, what, timeout=60.0, step=0.1):
@@ -411,6 +424,101 @@ def test_hostshutdown(_conn):
     os.unlink(os.path.join(STATE, "virtd.conf"))
 
 
+def vmms_of(name):
+    """Pids of the processes (VMMs) whose command line names the guest's monitor socket."""
+    want = f"--monitor\0{RUN}/kvm/{name}/monitor.sock\0".encode()
+    pids = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    if want in f.read():
+                        pids.append(int(p))
+            except OSError:
+                pass
+    return pids
+
+
+def kill_daemon_during(args, delay):
+    """Runs `virsh ARGS`, kills the daemon `delay` seconds later, starts a new one."""
+    p = subprocess.Popen(["virsh", "-c", URI, *args], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=ENV)
+    time.sleep(delay)
+    DAEMON.kill()
+    DAEMON.wait()
+    p.wait(30)
+    start_daemon()
+
+
+def settled_state(name):
+    state = virsh("domstate", name).stdout.strip()
+    vmms = vmms_of(name)
+    check(state in ("running", "shut off"), f"{name} is running or shut off, not '{state}'")
+    check(len(vmms) == (1 if state == "running" else 0),
+          f"{name} is {state} with VMMs {vmms}")
+    return state
+
+
+def test_midway(_conn):
+    name = "mid1"
+    image = os.path.join(STATE, "kvm", "save", name + ".save")
+    define(name, domain_xml(name, "counter=1", memory_mib=64, agent=False))
+    outcomes = {"start": [], "save": []}
+    for delay in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 2.0):
+        ready = console_log(name).count("GUEST-READY")
+        kill_daemon_during(["start", name], delay)
+        state = settled_state(name)
+        outcomes["start"].append(f"{delay}:{state}")
+        if state == "running":
+            wait_for(lambda: console_log(name).count("GUEST-READY") > ready,
+                     f"{name} to boot after a start cut at {delay} s")
+            virsh("destroy", name)
+    check(any(o.endswith("running") for o in outcomes["start"]) and
+          any(o.endswith("shut off") for o in outcomes["start"]),
+          f"the daemon was killed both before and after a start took hold: {outcomes['start']}")
+
+    run = 0  # where the current boot's output starts in the console log
+    def count():
+        return counters(console_log(name)[run:])
+    for delay in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 2.0):
+        if virsh("domstate", name).stdout.strip() != "running":
+            run = len(console_log(name))
+            virsh("start", name)
+        wait_for(lambda: len(count()) > 2, f"{name}'s counter")
+        before = count()
+        kill_daemon_during(["managedsave", name], delay)
+        state = settled_state(name)
+        outcomes["save"].append(f"{delay}:{state}")
+        check(os.path.exists(image) == (state == "shut off"),
+              f"{name} {state} after a save cut at {delay} s, yet image exists: "
+              f"{os.path.exists(image)}")
+        if state == "shut off":
+            boots = console_log(name).count("GUEST-BOOTED")
+            virsh("start", name)
+            check("running (restored)" in virsh("domstate", "--reason", name).stdout,
+                  f"{name} restored from the image saved before the cut at {delay} s")
+            check(not os.path.exists(image), "the image is consumed")
+            check(console_log(name).count("GUEST-BOOTED") == boots, f"{name} did not boot again")
+        n = len(count())
+        wait_for(lambda: len(count()) > n + 2,
+                 f"{name}'s counter to go on after a save cut at {delay} s", timeout=20)
+        after = count()
+        check(after[len(before)] > before[-1],
+              f"the counter continues after a save cut at {delay} s: {before[-2:]} then "
+              f"{after[len(before):len(before) + 2]}")
+    check(any(o.endswith("running") for o in outcomes["save"]) and
+          any(o.endswith("shut off") for o in outcomes["save"]),
+          f"the daemon was killed both before and after a save took hold: {outcomes['save']}")
+    with open(os.path.join(TMP, "virtd.log")) as f:
+        log = f.read()
+    print(f"  midway outcomes (delay:state): {outcomes}; the restarted daemon finished "
+          f"{log.count('finished the start')} start(s), stopped {log.count('had finished')} "
+          f"saved VMM(s), killed {log.count('could not be taken over')} half-started",
+          flush=True)
+    virsh("destroy", name)
+    virsh("undefine", name)
+
+
 def test_twenty(_conn):
     names = [f"small{i:02d}" for i in range(1, 21)]
     for n in names:
@@ -459,7 +567,8 @@ def main():
     start_daemon()
     tests = [("bad", lambda: test_bad()), ("lifecycle", test_lifecycle),
              ("restart", test_restart), ("crash", test_crash),
-             ("hostshutdown", test_hostshutdown), ("twenty", test_twenty)]
+             ("hostshutdown", test_hostshutdown), ("midway", test_midway),
+             ("twenty", test_twenty)]
     wanted = sys.argv[5:] or [n for n, _ in tests]
     fails = 0
     conn = None
@@ -475,7 +584,7 @@ def main():
         except Exception as e:  # noqa: BLE001 - report every failure and go on
             print(f"FAIL: {name}: {type(e).__name__}: {e}", flush=True)
             fails += 1
-        if name in ("lifecycle", "restart", "hostshutdown"):
+        if name in ("lifecycle", "restart", "hostshutdown", "midway"):
             conn = None  # closed by the test: the daemon it talked to is gone
     print(f"{fails} failures")
     if fails:

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include "common/file.h"
 #include "drivers/kvm/vmm/machine.h"
 #include "drivers/kvm/vmm/monitor_commands.h"
 #include "drivers/kvm/vmm/vmm_options.h"
@@ -24,6 +26,14 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "virtd-vmm: {}\n{}", options.error().message(), vmm_usage());
         return 1;
     }
+    // First, so that whoever started this process can find it again even if it dies right now.
+    if (!options->pid_file.empty())
+        if (virtd::Status s =
+                virtd::write_file_atomic(options->pid_file, fmt::format("{}\n", getpid()), 0600);
+            !s) {
+            fmt::print(stderr, "virtd-vmm: --pid-file: {}\n", s.error().message());
+            return 1;
+        }
     virtd::Result<std::unique_ptr<Machine>> machine = Machine::create(*options);
     if (!machine) {
         fmt::print(stderr, "virtd-vmm: {}\n", machine.error().message());

@@ -21,7 +21,7 @@ std::string vmm_usage() {
            "                 [--net tap=IFNAME[,mac=M] | "
            "switch=SOCKET[,mac=M][,vlan=N|trunk=N,M]]...\n"
            "                 [--channel NAME=unix:PATH]... [--hvc unix:PATH] [--monitor PATH]\n"
-           "                 [--incoming STATEFILE] [--start-paused]\n"
+           "                 [--incoming STATEFILE] [--start-paused] [--pid-file PATH]\n"
            "  --memory  guest RAM, e.g. 256M or 1G (default 256M)\n"
            "  --smp     number of vCPUs (default 1)\n"
            "  --console where the serial console goes (default stdio)\n"
@@ -34,7 +34,8 @@ std::string vmm_usage() {
            "  --monitor the JSON-lines monitor socket (drivers/kvm/vmm/MONITOR.md)\n"
            "  --incoming restore a state file written by the monitor's save-state (same options\n"
            "            as the saved guest) instead of booting the kernel\n"
-           "  --start-paused  vCPUs wait for the monitor's cont\n";
+           "  --start-paused  vCPUs wait for the monitor's cont\n"
+           "  --pid-file written with this process's pid before anything else\n";
 }
 
 Result<uint64_t> parse_memory_size(const std::string& text) {
@@ -190,6 +191,11 @@ Result<VmmOptions> parse_vmm_options(const std::vector<std::string>& args) {
             if (!v) return v.error();
             if (v->empty()) return bad("--incoming", "needs a state file");
             o.incoming = *v;
+        } else if (a == "--pid-file") {
+            Result<std::string> v = value();
+            if (!v) return v.error();
+            if (v->empty()) return bad("--pid-file", "needs a path");
+            o.pid_file = *v;
         } else if (a == "--disk" || a == "--net" || a == "--channel" || a == "--hvc" ||
                    a == "--monitor") {
             Result<std::string> v = value();

@@ -58,6 +58,7 @@ struct VmmOptions {
     std::string monitor;       // --monitor PATH: the JSON-lines monitor socket
     std::string incoming;      // --incoming PATH: restore this state file instead of booting
     bool start_paused = false; // --start-paused: vCPUs wait for the monitor's cont
+    std::string pid_file;      // --pid-file PATH: this process's pid, written first
 };
 
 // The largest guest virtd-vmm accepts: RAM sits at 0x8000_0000, below the 64-bit hole.

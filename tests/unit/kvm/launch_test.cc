@@ -117,7 +117,8 @@ TEST_F(LaunchTest, FullDefinitionGivesTheExactArgv) {
                     "switch=/run/virtd/switch/default.sock,mac=52:54:00:6b:3c:01,vlan=42",
                     "--console", "unix:" + run + "/console.sock", "--channel",
                     "org.qemu.guest_agent.0=unix:" + run + "/channel-org.qemu.guest_agent.0.sock",
-                    "--rng", "--balloon=deflate-on-oom", "--monitor", run + "/monitor.sock"));
+                    "--rng", "--balloon=deflate-on-oom", "--monitor", run + "/monitor.sock",
+                    "--pid-file", run + "/vmm.pid"));
     EXPECT_EQ(l->monitor_socket, run + "/monitor.sock");
     EXPECT_EQ(l->console_socket, run + "/console.sock");
     EXPECT_EQ(l->hvc_socket, "");
@@ -186,7 +187,7 @@ TEST_F(LaunchTest, TapTrunkVirtioConsoleAndWritableDiskAlsoParse) {
                                      "switch=/run/virtd/switch/lab.sock,mac=52:54:00:00:00:03,"
                                      "trunk=10,20",
                                      "--hvc", "unix:" + run + "/hvc.sock", "--balloon", "--monitor",
-                                     run + "/monitor.sock"));
+                                     run + "/monitor.sock", "--pid-file", run + "/vmm.pid"));
     EXPECT_EQ(l->console_socket, "");
     Result<vmm::VmmOptions> o = vmm::parse_vmm_options(l->argv);
     ASSERT_TRUE(o.ok()) << o.error().message();
