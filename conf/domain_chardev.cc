@@ -29,6 +29,9 @@ void read_source(const XmlElement& e, ChardevDef& d) {
             src.error("attribute 'mode' only applies to type 'unix'");
     }
     if (d.type == ChardevType::Pty) return;
+    // As in libvirt, a unix channel may leave its path to the driver (virt-install's agent
+    // channel is <source mode='bind'/>); the running definition then shows the path chosen.
+    if (!d.source_path && d.kind == ChardevKind::Channel && d.type == ChardevType::Unix) return;
     if (!d.source_path) {
         (src ? src : e)
             .error(fmt::format("type '{}' needs <source path='...'/>", kChardevTypes.name(d.type)));

@@ -74,6 +74,14 @@ Status KvmDomainDriver::launch(const DomainPtr& d, conf::DomainDef live, int32_t
     const std::string dir = run_dir_of(name);
     Result<VmmLaunch> plan = plan_launch(live, {dir, switches_.dir()}, host_facts(name));
     if (!plan) return plan.error();
+    // Like libvirt, the running definition shows the socket chosen for a channel without a path.
+    for (conf::ChardevDef& c : live.devices.channels)
+        if (c.type == conf::ChardevType::Unix && !c.source_path && c.target_name)
+            if (auto it = plan->channel_sockets.find(*c.target_name);
+                it != plan->channel_sockets.end()) {
+                c.source_path = it->second;
+                c.source_mode = conf::UnixMode::Bind;
+            }
     // Always paused at first: the daemon connects to the console before the guest prints.
     plan->argv.push_back("--start-paused");
     if (!mode.incoming.empty()) {

@@ -17,6 +17,8 @@ namespace {
 
 // The kvm driver's errors carry libvirt's hypervisor-driver domain, as qemu's do.
 constexpr ErrorDomain kDom = ErrorDomain::Qemu;
+// sockaddr_un's sun_path, with its terminating NUL.
+constexpr size_t kMaxSocketPath = 108;
 
 // A planner that stops at the first problem: each check returns a Status the caller passes on.
 class Planner {
@@ -287,7 +289,24 @@ Status Planner::chardevs() {
                         "channel name '{}' may not contain '=' or '/'", name);
         if (out_.channel_sockets.contains(name))
             return fail(ErrorCode::InvalidArg, "channel '{}' is given twice", name);
-        const std::string path = join(paths_.run_dir, fmt::format("channel-{}.sock", name));
+        // The definition's path when it has one (a socket another program expects there),
+        // else one in the run dir.
+        const std::string path = c.source_path
+                                     ? *c.source_path
+                                     : join(paths_.run_dir, fmt::format("channel-{}.sock", name));
+        if (c.source_path) {
+            const size_t slash = path.rfind('/');
+            const std::string folder = slash == 0 ? "/" : path.substr(0, slash);
+            struct stat st {};
+            if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+                return fail(ErrorCode::OperationFailed,
+                            "channel '{}': the folder of its socket '{}' does not exist", name,
+                            path);
+            if (path.size() >= kMaxSocketPath)
+                return fail(ErrorCode::ConfigUnsupported,
+                            "channel '{}': socket path '{}' is longer than {} bytes", name, path,
+                            kMaxSocketPath - 1);
+        }
         out_.channel_sockets[name] = path;
         add("--channel", fmt::format("{}=unix:{}", name, path));
     }

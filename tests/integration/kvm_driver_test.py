@@ -9,7 +9,8 @@ in its own virtd-vmm, driven by stock virsh and python3-libvirt.
              on the same switch pings it; setmem through the balloon; suspend stops CPU time,
              resume continues; save/restore keeps the guest's 100 ms counter monotonic; reboot
              comes back to GUEST-READY; shutdown through the agent gives python3-libvirt its
-             STOPPED/SHUTDOWN event
+             STOPPED/SHUTDOWN event; an agent channel without a path gets one in the run dir
+             (shown in the live XML), one with a path gets its socket there
   restart    kill -9 of the daemon: the guest keeps running, a new daemon re-attaches (same id)
              and `virsh console` and `vsh console` (on a pty) reach the guest's shell
   crash      kill -9 of a VMM: STOPPED/CRASHED event; on_crash=restart boots it again,
@@ -34,6 +35,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -128,7 +130,10 @@ def domain_xml(name, cmdline, memory_mib=128, disk=None, macs=(), agent=True, on
                     f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
     nics = "".join(f"<interface type='network'><mac address='{m}'/><source network='lan'/>"
                    f"<model type='virtio'/></interface>" for m in macs)
-    channel = (f"<channel type='unix'><source mode='bind' path='{TMP}/{name}.agent'/>"
+    # agent: True, a socket the definition places; "auto", one the driver places (virt-install's
+    # <source mode='bind'/>); False, none.
+    path = f" path='{TMP}/{name}.agent'" if agent is True else ""
+    channel = (f"<channel type='unix'><source mode='bind'{path}/>"
                "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>") if agent else ""
     return f"""<domain type='kvm'>
   <name>{name}</name>
@@ -223,7 +228,8 @@ def test_lifecycle(conn):
     with gzip.open(GUEST + "/disk.ext4.gz") as src, open(disk, "wb") as dst:
         shutil.copyfileobj(src, dst)
     define("web1", domain_xml("web1", "devs=1 disk=1 counter=1 addr=10.9.0.1/24", memory_mib=256,
-                              disk=disk, macs=["52:54:00:aa:01:01"], on_crash="restart"))
+                              disk=disk, macs=["52:54:00:aa:01:01"], on_crash="restart",
+                              agent="auto"))
     virsh("start", "--paused", "web1")
     check("paused" in virsh("domstate", "web1").stdout, "web1 starts paused")
     dom = conn.lookupByName("web1")
@@ -273,6 +279,15 @@ def test_lifecycle(conn):
     check(re.search(r"web1\s+running", listed) and re.search(r"web2\s+running", listed),
           "both guests list as running")
     wait_for(lambda: "AGENT-READY" in console_log("web2"), "web2's agent")
+    # Channel sockets: where the definition says, else in the run dir, shown in the live XML.
+    check(stat.S_ISSOCK(os.stat(f"{TMP}/web2.agent").st_mode), "web2's agent socket is its own")
+    chosen = f"{RUN}/kvm/web1/channel-org.qemu.guest_agent.0.sock"
+    check(re.search(rf"<source mode=.bind. path=.{re.escape(chosen)}.\s*/>",
+                    virsh("dumpxml", "web1").stdout),
+          "web1's live XML shows the agent socket the driver chose: " +
+          virsh("dumpxml", "web1").stdout[-900:])
+    check(re.search(r"<source mode=.bind.\s*/>", virsh("dumpxml", "--inactive", "web1").stdout),
+          "web1's persistent XML still leaves the path out")
 
     # vCPU time comes from the VMM's vCPU thread.
     m = re.search(r"CPU time:\s+([0-9.]+)s", virsh("vcpuinfo", "web1").stdout)

@@ -71,7 +71,7 @@ protected:
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'/>
     <channel type='unix'>
-      <source mode='bind' path='/run/virtd/web1.agent'/>
+      <source mode='bind'/>
       <target type='virtio' name='org.qemu.guest_agent.0'/>
     </channel>
     <memballoon model='virtio' autodeflate='on'/>
@@ -315,6 +315,29 @@ TEST_F(LaunchTest, BridgeInterfaceIsNotSupportedYet) {
                                 kernel()),
                             ErrorCode::ConfigUnsupported);
     EXPECT_THAT(m, HasSubstr("type bridge is not supported by the kvm driver yet"));
+}
+
+// A channel's own path is where its socket goes; a folder that is not there is caught before the
+// VMM would fail to bind.
+TEST_F(LaunchTest, ChannelSocketGoesWhereTheDefinitionSays) {
+    auto channel = [&](const std::string& sock) {
+        return fmt::format("<channel type='unix'><source mode='bind' path='{}'/>"
+                           "<target type='virtio' name='org.virtd.data'/></channel>",
+                           sock);
+    };
+    Result<VmmLaunch> l = plan(xml(channel(path("adir/data.sock")), kernel()));
+    ASSERT_TRUE(l.ok()) << l.error().message();
+    EXPECT_EQ(l->channel_sockets.at("org.virtd.data"), path("adir/data.sock"));
+    EXPECT_THAT(l->argv, ::testing::Contains("org.virtd.data=unix:" + path("adir/data.sock")));
+
+    std::string m =
+        failure(xml(channel(path("nodir/data.sock")), kernel()), ErrorCode::OperationFailed);
+    EXPECT_THAT(m, HasSubstr(fmt::format("channel 'org.virtd.data': the folder of its socket "
+                                         "'{}' does not exist",
+                                         path("nodir/data.sock"))));
+    m = failure(xml(channel(path("adir/") + std::string(120, 's')), kernel()),
+                ErrorCode::ConfigUnsupported);
+    EXPECT_THAT(m, HasSubstr("is longer than 107 bytes"));
 }
 
 TEST(LaunchRecord, RoundTripsThroughJson) {
