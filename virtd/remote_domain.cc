@@ -1,6 +1,5 @@
 // The domain procedures: each is one call on the DomainDriver.
-#include <unistd.h>
-
+#include "common/host.h"
 #include "virtd/remote_procedures.h"
 #include "virtd/wire_refs.h"
 
@@ -204,13 +203,13 @@ RemoteProcedures::domain_get_vcpus(const rpc::CallContext& ctx, const rpc::Domai
     Result<std::vector<VcpuInfo>> vcpus = domains(ctx).get_vcpu_info(to_ref(a.dom));
     if (!vcpus) return vcpus.error();
     rpc::DomainGetVcpusRet ret;
-    long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const long cpus = host_cpus();
     for (const VcpuInfo& v : *vcpus) {
         if (ret.info.size() >= static_cast<size_t>(a.maxinfo)) break;
         ret.info.push_back({v.number, v.state, v.cpu_time_ns, v.cpu});
         // Each vCPU may run on every host CPU: one bit per host CPU that fits the map.
         std::string map(static_cast<size_t>(a.maplen), '\0');
-        for (long cpu = 0; cpu < host_cpus && cpu < static_cast<long>(a.maplen) * 8; cpu++)
+        for (long cpu = 0; cpu < cpus && cpu < static_cast<long>(a.maplen) * 8; cpu++)
             map[static_cast<size_t>(cpu / 8)] |= static_cast<char>(1 << (cpu % 8));
         ret.cpumaps += map;
     }

@@ -1,13 +1,11 @@
 #include "virtd/remote_procedures.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include <pugixml.hpp>
 #include <sys/utsname.h>
-#include <unistd.h>
 
-#include "common/file.h"
+#include "common/host.h"
 #include "conf/domain.h"
 #include "virtd/wire_refs.h"
 
@@ -214,13 +212,12 @@ RemoteProcedures::connect_get_max_vcpus(const rpc::CallContext&,
 Result<rpc::NodeGetInfoRet> RemoteProcedures::node_get_info(const rpc::CallContext&) {
     utsname u{};
     uname(&u);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long pages = sysconf(_SC_PHYS_PAGES);
-    long page_size = sysconf(_SC_PAGESIZE);
+    Result<HostMemory> memory = host_memory();
+    if (!memory) return memory.error();
     rpc::NodeGetInfoRet info;
     info.model = std::string(u.machine).substr(0, 31);
-    info.memory = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 1024;
-    info.cpus = static_cast<int32_t>(cpus > 0 ? cpus : 1);
+    info.memory = memory->total_kib;
+    info.cpus = static_cast<int32_t>(host_cpus());
     info.mhz = 0; // not known without reading the CPU's own tables
     info.nodes = 1;
     info.sockets = 1;
@@ -233,10 +230,11 @@ Result<rpc::NodeGetMemoryStatsRet>
 RemoteProcedures::node_get_memory_stats(const rpc::CallContext&,
                                         const rpc::NodeGetMemoryStatsArgs& a) {
     // libvirt's four fields, in KiB, from the kernel's own accounting.
-    static constexpr std::pair<const char*, const char*> kFields[] = {{"total", "MemTotal:"},
-                                                                      {"free", "MemFree:"},
-                                                                      {"buffers", "Buffers:"},
-                                                                      {"cached", "Cached:"}};
+    static constexpr std::pair<const char*, uint64_t HostMemory::*> kFields[] = {
+        {"total", &HostMemory::total_kib},
+        {"free", &HostMemory::free_kib},
+        {"buffers", &HostMemory::buffers_kib},
+        {"cached", &HostMemory::cached_kib}};
     constexpr int32_t kAllCells = -1;
     if (a.cell_num != kAllCells && a.cell_num != 0)
         return make_error(ErrorCode::InvalidArg, ErrorDomain::None,
@@ -244,14 +242,11 @@ RemoteProcedures::node_get_memory_stats(const rpc::CallContext&,
     rpc::NodeGetMemoryStatsRet ret;
     ret.nparams = static_cast<int32_t>(std::size(kFields));
     if (a.nparams == 0) return ret; // the caller asks how many there are
-    Result<std::string> meminfo = read_file("/proc/meminfo");
-    if (!meminfo) return meminfo.error();
-    for (const auto& [field, key] : kFields) {
+    Result<HostMemory> memory = host_memory();
+    if (!memory) return memory.error();
+    for (const auto& [field, member] : kFields) {
         if (ret.params.size() >= static_cast<size_t>(std::max(a.nparams, 0))) break;
-        uint64_t kib = 0;
-        if (size_t at = meminfo->find(key); at != std::string::npos)
-            kib = std::strtoull(meminfo->c_str() + at + std::strlen(key), nullptr, 10);
-        ret.params.push_back({field, kib});
+        ret.params.push_back({field, (*memory).*member});
     }
     ret.nparams = static_cast<int32_t>(ret.params.size());
     return ret;

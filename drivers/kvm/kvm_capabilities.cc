@@ -1,7 +1,6 @@
 // KvmDomainDriver: what the engine offers (virsh capabilities, virsh domcapabilities). Both come
 // from the VMM's own limits, so they say exactly what a definition may ask of virtd-vmm.
-#include <unistd.h>
-
+#include "common/host.h"
 #include "conf/capabilities.h"
 #include "conf/domain_capabilities.h"
 #include "drivers/kvm/kvm_domain_driver.h"
@@ -24,9 +23,8 @@ Error not_supported(std::string_view what, std::string_view value, std::string_v
 
 Result<std::string> KvmDomainDriver::capabilities() {
     static const Uuid host_uuid = Uuid::generate(); // stable for the daemon's lifetime
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     conf::Capabilities caps =
-        conf::Capabilities::for_host(host_uuid, config_.vmm_binary, cpus > 0 ? cpus : 1);
+        conf::Capabilities::for_host(host_uuid, config_.vmm_binary, host_cpus());
     for (conf::CapsGuest& g : caps.guests)
         for (conf::CapsMachine& m : g.machines)
             m.max_cpus = vmm::kMaxHarts;

@@ -1,12 +1,12 @@
 // KvmDomainDriver: starting and stopping guests, watching their VMMs, acting on how they end
 // (on_poweroff / on_reboot / on_crash), and re-attaching after a daemon restart.
 #include <cerrno>
-#include <fstream>
 
 #include <dirent.h>
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/host.h"
 #include "common/log.h"
 #include "drivers/domain_errors.h"
 #include "drivers/kvm/guest_agent.h"
@@ -22,17 +22,6 @@ namespace {
 
 constexpr const char* kLiveXml = "domain.xml";
 constexpr const char* kLaunchJson = "launch.json";
-
-uint64_t host_memory_kib() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    uint64_t value = 0;
-    while (in >> key >> value) {
-        if (key == "MemTotal:") return value;
-        in.ignore(256, '\n');
-    }
-    return 0;
-}
 
 } // namespace
 
@@ -56,9 +45,8 @@ void KvmDomainDriver::remove_run_files(const std::string& name) const {
 
 HostFacts KvmDomainDriver::host_facts(const std::string& except) const {
     HostFacts h;
-    h.memory_kib = host_memory_kib();
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    h.cpus = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
+    if (Result<HostMemory> m = host_memory()) h.memory_kib = m->total_kib;
+    h.cpus = host_cpus();
     std::lock_guard lock(mu_);
     for (const auto& [name, d] : domains_) {
         if (name == except || !d->live) continue;

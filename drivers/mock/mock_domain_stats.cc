@@ -1,8 +1,7 @@
 // MockDomainDriver: statistics and capabilities of the simulated hypervisor. The figures are
 // fixed functions of the definition (memory size, device order), never of time, so tests can
 // check exact values end to end, the way libvirt's test driver simulates its guests.
-#include <unistd.h>
-
+#include "common/host.h"
 #include "common/mac.h"
 #include "conf/capabilities.h"
 #include "conf/domain_capabilities.h"
@@ -71,8 +70,7 @@ Result<InterfaceStats> MockDomainDriver::interface_stats(const DomainRef& dom,
 
 Result<std::string> MockDomainDriver::capabilities() {
     static const Uuid host_uuid = Uuid::generate(); // stable for the daemon's lifetime
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return conf::Capabilities::for_host(host_uuid, kMockEmulator, cpus > 0 ? cpus : 1).format();
+    return conf::Capabilities::for_host(host_uuid, kMockEmulator, host_cpus()).format();
 }
 
 Result<std::string> MockDomainDriver::domain_capabilities(const std::string& emulator,
