@@ -298,7 +298,8 @@ void KvmDomainDriver::reattach(const std::string& name) {
             log::warning("kvm", "domain '{}': killed {} VMM(s) that could not be taken over ({})",
                          name, n, why);
         else if (!g)
-            log::info("kvm", "domain '{}' stopped while virtd was not running ({})", name, why);
+            log::warning("kvm", "domain '{}' stopped while virtd was not running ({})", name,
+                         why);
         remove_run_files(name);
         if (d) {
             std::lock_guard lock(mu_);

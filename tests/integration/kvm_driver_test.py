@@ -85,8 +85,10 @@ def start_daemon():
     # VIRTD_TEST_WRAP: a command to run the daemon under when debugging (gdb -batch ...).
     wrap = os.environ.get("VIRTD_TEST_WRAP", "").split()
     DAEMON = subprocess.Popen(wrap + [VIRTD, "--state", STATE], env=ENV, stdout=log, stderr=log)
-    # Ready when it accepts: a daemon killed with -9 leaves its socket file behind.
-    for _ in range(400):
+    # Ready when it accepts: a daemon killed with -9 leaves its socket file behind. Re-attaching
+    # comes first and may wait for a save a killed daemon left running (its fsync, on a busy
+    # disk, can take seconds).
+    for _ in range(2400):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(SOCK)
@@ -96,7 +98,12 @@ def start_daemon():
             time.sleep(0.025)
         finally:
             s.close()
-    raise Fail("the daemon did not listen on its socket")
+    # Say where it is stuck before giving up on it.
+    stacks = subprocess.run(["gdb", "-batch", "-p", str(DAEMON.pid), "-ex", "thread apply all bt"],
+                            capture_output=True, text=True, timeout=60).stdout \
+        if shutil.which("gdb") else "(no gdb)"
+    raise Fail(f"the daemon did not listen on its socket within 60 s; its threads:\n"
+               f"{stacks[-4000:]}")
 
 
 def wait_for(pred, what, timeout=60.0, step=0.1):
