@@ -248,11 +248,12 @@ int main(int argc, char** argv) {
     EventLoop loop;
     MockDomainDriver mock_domains(opt.state_dir);
     std::string state = opt.state_dir.empty() ? "/var/lib/virtd" : absolute(opt.state_dir);
-    kvm::KvmDomainDriver kvm_domains({path_join(state, "kvm"), path_join(absolute(run_dir), "kvm"),
-                                      helper_binary("VIRTD_VMM", VIRTD_BUILD_VMM),
-                                      helper_binary("VIRTD_SWITCH", VIRTD_BUILD_SWITCH)});
     MockStorageDriver mock_storage(opt.state_dir);
     MockNetworkDriver mock_networks(opt.state_dir);
+    kvm::KvmDomainDriver kvm_domains({path_join(state, "kvm"), path_join(absolute(run_dir), "kvm"),
+                                      helper_binary("VIRTD_VMM", VIRTD_BUILD_VMM),
+                                      helper_binary("VIRTD_SWITCH", VIRTD_BUILD_SWITCH),
+                                      &mock_networks});
     // The server calls the procedures, which send events through the server: the dispatcher
     // learns the server once both exist.
     EventDispatcher events(nullptr);

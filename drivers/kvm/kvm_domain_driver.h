@@ -28,6 +28,7 @@
 #include "drivers/kvm/guest.h"
 #include "drivers/kvm/job_record.h"
 #include "drivers/kvm/switches.h"
+#include "drivers/network_driver.h"
 
 namespace virtd::kvm {
 
@@ -36,6 +37,8 @@ struct KvmDriverConfig {
     std::string run_dir;       // RUN/NAME/ per running guest, RUN/switch/ for switches
     std::string vmm_binary;    // virtd-vmm
     std::string switch_binary; // virtd-switch, started for each virtual network guests use
+    // The virtual networks guests may join (by name, when defined and active); not owned.
+    NetworkDriver* networks = nullptr;
 };
 
 class KvmDomainDriver : public DomainDriver {

@@ -33,6 +33,10 @@ std::string KvmDomainDriver::run_dir_of(const std::string& name) const {
 // afterwards (they are appended to by the next run).
 void KvmDomainDriver::remove_run_files(const std::string& name) const {
     const std::string dir = run_dir_of(name);
+    // The records first: without them a restarted daemon looks for nothing here, whatever else
+    // a crash in the middle of this left behind.
+    for (const char* record : {kLaunchJson, kLiveXml})
+        ::unlink(path_join(dir, record).c_str());
     DIR* d = opendir(dir.c_str());
     if (!d) return;
     while (dirent* e = readdir(d)) {
@@ -47,6 +51,12 @@ HostFacts KvmDomainDriver::host_facts(const std::string& except) const {
     HostFacts h;
     if (Result<HostMemory> m = host_memory()) h.memory_kib = m->total_kib;
     h.cpus = host_cpus();
+    if (config_.networks)
+        if (Result<std::vector<NetworkRef>> nets = config_.networks->list_all(0))
+            for (const NetworkRef& n : *nets) {
+                Result<bool> active = config_.networks->is_active(n);
+                h.networks[n.name] = active && *active;
+            }
     std::lock_guard lock(mu_);
     for (const auto& [name, d] : domains_) {
         if (name == except || !d->live) continue;
@@ -298,8 +308,7 @@ void KvmDomainDriver::reattach(const std::string& name) {
             log::warning("kvm", "domain '{}': killed {} VMM(s) that could not be taken over ({})",
                          name, n, why);
         else if (!g)
-            log::warning("kvm", "domain '{}' stopped while virtd was not running ({})", name,
-                         why);
+            log::warning("kvm", "domain '{}' stopped while virtd was not running ({})", name, why);
         remove_run_files(name);
         if (d) {
             std::lock_guard lock(mu_);

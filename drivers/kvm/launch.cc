@@ -203,6 +203,14 @@ Status Planner::interfaces() {
         std::string arg;
         switch (n.type) {
         case conf::InterfaceType::Network: {
+            // As in libvirt: a guest joins only a network that is defined and started.
+            auto net = host_.networks.find(n.network);
+            if (net == host_.networks.end())
+                return make_error(ErrorCode::NoNetwork, kDom, "no network with matching name '{}'",
+                                  n.network);
+            if (!net->second)
+                return make_error(ErrorCode::OperationInvalid, kDom, "network '{}' is not active",
+                                  n.network);
             const std::string socket = join(paths_.switch_socket_dir, n.network + ".sock");
             if (Status s = check_no_comma(what + " switch socket", socket); !s) return s;
             arg = "switch=" + socket;

@@ -25,8 +25,9 @@ struct LaunchPaths {
 struct HostFacts {
     uint64_t memory_kib = 0;
     unsigned cpus = 0;
-    std::set<std::string> macs_in_use;   // MACs of other guests' NICs, any case
-    std::set<std::string> names_running; // names of the guests that run now
+    std::set<std::string> macs_in_use;    // MACs of other guests' NICs, any case
+    std::set<std::string> names_running;  // names of the guests that run now
+    std::map<std::string, bool> networks; // the virtual networks defined: name -> active
 };
 
 // The planned virtd-vmm process: its arguments and the files it will create or the daemon will

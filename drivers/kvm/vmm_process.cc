@@ -202,16 +202,19 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::adopt(const VmmLaunch& launch,
                                                       std::chrono::milliseconds timeout) {
     // A VMM whose start was cut short with the daemon may still be on its way to writing its
     // pid file or opening its monitor: it gets until the deadline, as long as it lives.
+    // A VMM writes its pid file first thing, so only the start's own budget is waited for it; a
+    // longer `timeout` is for a monitor busy with a save.
     const Clock::time_point deadline = Clock::now() + timeout;
-    auto retry = [&] {
-        if (ms_until(deadline) == 0) return false;
+    const Clock::time_point pid_deadline = Clock::now() + std::min(timeout, kStartTimeout);
+    auto retry = [&](Clock::time_point until) {
+        if (ms_until(until) == 0) return false;
         ::usleep(20000);
         return true;
     };
     for (;;) {
         Result<std::string> text = read_file(launch.pid_file);
         if (!text) {
-            if (retry()) continue;
+            if (retry(pid_deadline)) continue;
             return text.error().with_context("reading the VMM's pid file");
         }
         char* end = nullptr;
@@ -228,7 +231,7 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::adopt(const VmmLaunch& launch,
         if (!c) {
             pollfd p{pidfd.get(), POLLIN, 0};
             const bool alive = ::poll(&p, 1, 0) == 0;
-            if (alive && retry()) continue;
+            if (alive && retry(deadline)) continue;
             return c.error();
         }
         const Json& who = (*c)->greeting()["virtd-vmm"];

@@ -1,5 +1,7 @@
 #include "drivers/mock/mock_network_driver.h"
 
+#include <unistd.h>
+
 #include "common/file.h"
 #include "common/log.h"
 
@@ -18,7 +20,8 @@ Error invalid(std::string_view what) {
 } // namespace
 
 MockNetworkDriver::MockNetworkDriver(const std::string& state_dir)
-    : store_(state_dir.empty() ? "" : path_join(state_dir, "mock/networks"), "network") {
+    : store_(state_dir.empty() ? "" : path_join(state_dir, "mock/networks"), "network")
+    , active_dir_(state_dir.empty() ? "" : path_join(state_dir, "run/mock/networks")) {
     std::lock_guard lock(mu_);
     for (DefinitionStore::Entry& e : store_.load()) {
         Result<conf::NetworkDef> def = conf::NetworkDef::parse(e.text);
@@ -32,8 +35,30 @@ MockNetworkDriver::MockNetworkDriver(const std::string& state_dir)
             continue;
         }
         (*n)->autostart = e.autostart;
-        (*n)->active = e.autostart;
+        const std::string mark = active_mark((*n)->def.name);
+        (*n)->active = e.autostart || (!mark.empty() && ::access(mark.c_str(), F_OK) == 0);
     }
+}
+
+std::string MockNetworkDriver::active_mark(const std::string& name) const {
+    return active_dir_.empty() ? "" : path_join(active_dir_, name + ".active");
+}
+
+// Only persistent networks are marked: a transient one is not reloaded after a restart.
+void MockNetworkDriver::set_active(Network& n, bool active) {
+    n.active = active;
+    const std::string mark = active_mark(n.def.name);
+    if (mark.empty()) return;
+    if (!active) {
+        ::unlink(mark.c_str());
+        return;
+    }
+    if (!n.persistent) return;
+    Status s = make_dirs(active_dir_, 0700);
+    if (s) s = write_file_atomic(mark, "", 0600);
+    if (!s)
+        log::warning("mock", "network '{}' will not be active after a restart: {}", n.def.name,
+                     s.error().message());
 }
 
 Result<MockNetworkDriver::Network*> MockNetworkDriver::find(const NetworkRef& net) {
@@ -135,6 +160,7 @@ Status MockNetworkDriver::undefine(const NetworkRef& net) {
     if (!n) return n.error();
     if (!(*n)->persistent) return invalid("cannot undefine transient network");
     store_.forget((*n)->def.name);
+    if (std::string mark = active_mark((*n)->def.name); !mark.empty()) ::unlink(mark.c_str());
     (*n)->autostart = false;
     if ((*n)->active)
         (*n)->persistent = false; // it lives on until it is destroyed
@@ -148,7 +174,7 @@ Status MockNetworkDriver::start(const NetworkRef& net) {
     Result<Network*> n = find(net);
     if (!n) return n.error();
     if ((*n)->active) return invalid(fmt::format("network '{}' is already active", net.name));
-    (*n)->active = true;
+    set_active(**n, true);
     return {};
 }
 
@@ -157,7 +183,7 @@ Status MockNetworkDriver::destroy(const NetworkRef& net) {
     Result<Network*> n = find(net);
     if (!n) return n.error();
     if (!(*n)->active) return invalid(fmt::format("network '{}' is not active", net.name));
-    (*n)->active = false;
+    set_active(**n, false);
     if (!(*n)->persistent) networks_.erase((*n)->def.name);
     return {};
 }

@@ -3,7 +3,9 @@
 // created and no DHCP server runs, so the lease list is always empty.
 //
 // With a state directory, persistent definitions and autostart marks are kept under
-// STATE/mock/networks and reloaded (and autostarted) at construction.
+// STATE/mock/networks and reloaded (and autostarted) at construction. Which persistent networks
+// are active is kept in STATE/run/mock/networks, so that, as in libvirt, a network started by
+// hand is still active after a daemon restart (guests on it may reboot).
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -56,7 +58,12 @@ private:
     DefinitionStore::Write write_of(const Network& n) const;
     std::string free_bridge_name(const std::string& for_network) const;
 
+    // The mark in the run dir that says `name` is active (empty without a state dir).
+    std::string active_mark(const std::string& name) const;
+    void set_active(Network& n, bool active);
+
     DefinitionStore store_;
+    std::string active_dir_;
     std::mutex write_mu_; // taken before mu_ by calls that write definitions
     std::mutex mu_;
     std::map<std::string, Network> networks_; // by name; guarded by mu_

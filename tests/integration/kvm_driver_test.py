@@ -3,7 +3,8 @@
 in its own virtd-vmm, driven by stock virsh and python3-libvirt.
 
   bad        bad definitions (missing kernel, missing disk, duplicate MAC, a MAC another guest
-             uses, more memory than the host has) are refused with clear errors, nothing started
+             uses, more memory than the host has, a network not defined or not started) are
+             refused with clear errors, nothing started
   lifecycle  web1 (disk, NIC on the userspace switch, balloon, agent channel) started paused, its
              console opened over an RPC stream, resumed: GUEST-READY and DISK-OK arrive; web2
              on the same switch pings it; setmem through the balloon; suspend stops CPU time,
@@ -21,7 +22,7 @@ in its own virtd-vmm, driven by stock virsh and python3-libvirt.
              managedsave`: after the restart the guest is running (not stuck paused) or shut off,
              exactly one VMM runs for it when it runs and none otherwise, a managed save image
              exists exactly when it is shut off after a save, and that image restores it with its
-             counter continuing
+             counter continuing; a VMM whose pid file is gone is found and stopped
   twenty     20 small guests started in a loop all reach GUEST-READY and list as running
 
 usage: kvm_driver_test.py VIRTD VIRTD_VMM VIRTD_SWITCH VSH [TEST...]
@@ -130,12 +131,12 @@ def vmm_pid(name):
 
 
 def domain_xml(name, cmdline, memory_mib=128, disk=None, macs=(), agent=True, on_crash="destroy",
-               kernel=None):
+               kernel=None, network="lan"):
     disk_xml = ""
     if disk:
         disk_xml = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                     f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
-    nics = "".join(f"<interface type='network'><mac address='{m}'/><source network='lan'/>"
+    nics = "".join(f"<interface type='network'><mac address='{m}'/><source network='{network}'/>"
                    f"<model type='virtio'/></interface>" for m in macs)
     # agent: True, a socket the definition places; "auto", one the driver places (virt-install's
     # <source mode='bind'/>); False, none.
@@ -164,6 +165,15 @@ def define(name, xml):
     with open(path, "w") as f:
         f.write(xml)
     virsh("define", path)
+
+
+def define_network(name, start=True):
+    path = os.path.join(TMP, f"net-{name}.xml")
+    with open(path, "w") as f:
+        f.write(f"<network><name>{name}</name></network>")
+    virsh("net-define", path)
+    if start:
+        virsh("net-start", name)
 
 
 def event_loop():
@@ -228,6 +238,13 @@ def test_bad():
     virsh("undefine", "twomacs")
     refused("huge", domain_xml("huge", "", memory_mib=60 * 1024),
             "is more than the host's")
+    # As in libvirt, a guest joins only a virtual network that is defined and started.
+    refused("nonet", domain_xml("nonet", "", macs=["52:54:00:aa:00:09"], network="nolan"),
+            "Network not found: no network with matching name 'nolan'")
+    define_network("off", start=False)
+    refused("offnet", domain_xml("offnet", "", macs=["52:54:00:aa:00:09"], network="off"),
+            "network 'off' is not active")
+    virsh("net-undefine", "off")
 
 
 def test_lifecycle(conn):
@@ -531,13 +548,24 @@ def test_midway(_conn):
     check(any(o.endswith("running") for o in outcomes["save"]) and
           any(o.endswith("shut off") for o in outcomes["save"]),
           f"the daemon was killed both before and after a save took hold: {outcomes['save']}")
+    # A VMM no daemon can take over (its pid file is gone, as after a crash in the middle of
+    # cleaning up) is found by its command line and stopped; the daemon does not hang on it.
+    if virsh("domstate", name).stdout.strip() != "running":
+        virsh("start", name)
+    DAEMON.kill()
+    DAEMON.wait()
+    os.unlink(os.path.join(RUN, "kvm", name, "vmm.pid"))
+    t0 = time.time()
+    start_daemon()
+    check(time.time() - t0 < 15, f"the daemon took {time.time() - t0:.1f} s to come up")
+    check(settled_state(name) == "shut off", f"{name} without its pid file is shut off")
     with open(os.path.join(TMP, "virtd.log")) as f:
         log = f.read()
+    check("killed 1 VMM(s) that could not be taken over" in log, "the stray VMM was killed")
     print(f"  midway outcomes (delay:state): {outcomes}; the restarted daemon finished "
           f"{log.count('finished the start')} start(s), stopped {log.count('had finished')} "
           f"saved VMM(s), killed {log.count('could not be taken over')} half-started",
           flush=True)
-    virsh("destroy", name)
     virsh("undefine", name)
 
 
@@ -587,6 +615,7 @@ def main():
     libvirt.virEventRegisterDefaultImpl()
     threading.Thread(target=event_loop, daemon=True).start()
     start_daemon()
+    define_network("lan")
     tests = [("bad", lambda: test_bad()), ("lifecycle", test_lifecycle),
              ("restart", test_restart), ("crash", test_crash),
              ("hostshutdown", test_hostshutdown), ("midway", test_midway),

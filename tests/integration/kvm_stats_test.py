@@ -110,6 +110,12 @@ def main():
             if os.path.exists(f"{state}/run/virtd-sock"):
                 break
             time.sleep(0.05)
+        # The NIC's network, defined and started as a libvirt host has its 'default'.
+        net = os.path.join(tmp, "default.xml")
+        with open(net, "w") as f:
+            f.write("<network><name>default</name></network>")
+        check("net-define default", virsh(uri, "net-define", net).returncode == 0)
+        check("net-start default", virsh(uri, "net-start", "default").returncode == 0)
         xml = os.path.join(tmp, "dom.xml")
         with open(xml, "w") as f:
             f.write(f"""<domain type='kvm'>

@@ -59,5 +59,29 @@ TEST(MockNetworkDriver, ListFiltersAndPersistence) {
     EXPECT_FALSE(*again.is_active(*again.lookup_by_name("b")));
 }
 
+// As in libvirt, a network started by hand is still active after a daemon restart (its guests
+// keep their port), one stopped is not, and an undefined one leaves nothing behind.
+TEST(MockNetworkDriver, ActiveStateOutlivesARestart) {
+    TempDir dir;
+    {
+        MockNetworkDriver n(dir.path());
+        for (const char* name : {"up", "down", "gone"}) {
+            Result<NetworkRef> r = n.define_xml(net_xml(name));
+            ASSERT_TRUE(r.ok() && n.start(*r).ok());
+        }
+        ASSERT_TRUE(n.destroy(*n.lookup_by_name("down")).ok());
+        ASSERT_TRUE(n.undefine(*n.lookup_by_name("gone")).ok()); // running on, transient
+    }
+    {
+        MockNetworkDriver again(dir.path());
+        EXPECT_TRUE(*again.is_active(*again.lookup_by_name("up")));
+        EXPECT_FALSE(*again.is_active(*again.lookup_by_name("down")));
+        EXPECT_FALSE(again.lookup_by_name("gone").ok());
+        ASSERT_TRUE(again.define_xml(net_xml("gone")).ok());
+    }
+    MockNetworkDriver third(dir.path());
+    EXPECT_FALSE(*third.is_active(*third.lookup_by_name("gone")));
+}
+
 } // namespace
 } // namespace virtd

@@ -30,6 +30,7 @@ protected:
         paths_.switch_socket_dir = "/run/virtd/switch";
         host_.memory_kib = 8ull << 20; // 8 GiB
         host_.cpus = 2;
+        host_.networks = {{"default", true}, {"lab", true}, {"stopped", false}};
     }
 
     std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
@@ -307,6 +308,20 @@ TEST_F(LaunchTest, CommaInADiskPathIsRefused) {
                                 kernel()),
                             ErrorCode::ConfigUnsupported);
     EXPECT_THAT(m, HasSubstr("contains a comma"));
+}
+
+// As in libvirt: the network must be defined (VIR_ERR_NO_NETWORK) and started.
+TEST_F(LaunchTest, NetworkMustBeDefinedAndActive) {
+    auto nic = [&](const std::string& net) {
+        return xml(fmt::format("<interface type='network'><source network='{}'/>"
+                               "<model type='virtio'/></interface>",
+                               net),
+                   kernel());
+    };
+    EXPECT_EQ(failure(nic("nolab"), ErrorCode::NoNetwork), "no network with matching name 'nolab'");
+    EXPECT_EQ(failure(nic("stopped"), ErrorCode::OperationInvalid),
+              "network 'stopped' is not active");
+    EXPECT_TRUE(plan(nic("lab")).ok());
 }
 
 TEST_F(LaunchTest, BridgeInterfaceIsNotSupportedYet) {
