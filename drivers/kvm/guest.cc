@@ -65,7 +65,8 @@ Result<std::shared_ptr<Guest>> Guest::adopt(const VmmLaunch& launch,
     Result<std::unique_ptr<VmmProcess>> p = VmmProcess::adopt(launch, timeout);
     if (!p) return p.error();
     std::shared_ptr<Guest> g(new Guest(std::move(*p)));
-    if (Status s = g->connect(timeout); !s) return s.error();
+    // The monitor greeted, so it is free now: the usual bound holds for every later command.
+    if (Status s = g->connect(VmmProcess::kStartTimeout); !s) return s.error();
     return g;
 }
 

@@ -43,7 +43,7 @@ public:
     static Result<std::shared_ptr<Guest>> start(const std::string& vmm_binary,
                                                 const VmmLaunch& launch);
     // Takes over a VMM an earlier daemon started (see VmmProcess::adopt); `timeout` bounds the
-    // wait for its monitor's greeting.
+    // wait for its monitor's first greeting, not the later commands.
     static Result<std::shared_ptr<Guest>>
     adopt(const VmmLaunch& launch, std::chrono::milliseconds timeout = VmmProcess::kStartTimeout);
     ~Guest();
