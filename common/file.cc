@@ -31,7 +31,9 @@ int write_all(int fd, std::string_view data) {
     return 0;
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+namespace {
+
+Status replace_file(const std::string& path, std::string_view data, mode_t mode, bool durable) {
     std::string dir = path_dirname(path);
     std::string tmpl = path_join(dir, "." + path_basename(path) + ".tmp.XXXXXX");
     std::vector<char> tmp(tmpl.begin(), tmpl.end());
@@ -46,13 +48,24 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
     };
     if (::fchmod(fd.get(), mode) < 0) return fail(errno, "setting mode of");
     if (int err = write_all(fd.get(), data)) return fail(err, "writing");
-    if (::fsync(fd.get()) < 0) return fail(errno, "syncing");
+    if (durable && ::fsync(fd.get()) < 0) return fail(errno, "syncing");
     if (::close(fd.release()) < 0) return fail(errno, "closing");
     if (::rename(tmp_path.c_str(), path.c_str()) < 0) return fail(errno, "renaming over");
+    if (!durable) return {};
 
     UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dirfd || ::fsync(dirfd.get()) < 0) return file_error(errno, "syncing directory of", path);
     return {};
+}
+
+} // namespace
+
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+    return replace_file(path, data, mode, true);
+}
+
+Status write_run_file(const std::string& path, std::string_view data, mode_t mode) {
+    return replace_file(path, data, mode, false);
 }
 
 Result<std::string> read_file(const std::string& path, size_t max_size) {

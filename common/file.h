@@ -18,6 +18,10 @@ namespace virtd {
 // it over `path`, then fsyncs the directory so the rename itself survives a power loss.
 // On failure `path` keeps its old content and the temporary file is removed.
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+// The same without the fsyncs, for runtime state (the run dir: pid files, a running guest's
+// records): a daemon that dies at any instant still sees the old or the new file whole, and
+// after a host crash the state means nothing anyway (the processes it describes are gone).
+Status write_run_file(const std::string& path, std::string_view data, mode_t mode = 0600);
 
 // Reads a whole file; fails with an error naming the file if it is larger than `max_size`.
 Result<std::string> read_file(const std::string& path, size_t max_size = 64 << 20);

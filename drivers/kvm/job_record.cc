@@ -70,7 +70,7 @@ Result<std::optional<JobRecord>> read_job_record(const std::string& run_dir) {
 }
 
 Status write_job_record(const std::string& run_dir, const JobRecord& job) {
-    return write_file_atomic(path_join(run_dir, kFile), job.to_json(), 0600);
+    return write_run_file(path_join(run_dir, kFile), job.to_json(), 0600);
 }
 
 void remove_job_record(const std::string& run_dir) {

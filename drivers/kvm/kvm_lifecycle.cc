@@ -98,8 +98,8 @@ Status KvmDomainDriver::launch(const DomainPtr& d, conf::DomainDef live, int32_t
     job.paused = mode.paused;
     job.consume_image = mode.consume_image;
     live.id = id;
-    Status saved = write_file_atomic(path_join(dir, kLiveXml), live.format(), 0600);
-    if (saved) saved = write_file_atomic(path_join(dir, kLaunchJson), launch_to_json(*plan), 0600);
+    Status saved = write_run_file(path_join(dir, kLiveXml), live.format(), 0600);
+    if (saved) saved = write_run_file(path_join(dir, kLaunchJson), launch_to_json(*plan), 0600);
     if (saved) saved = write_job_record(dir, job);
     live.id.reset();
     if (!saved) {

@@ -55,7 +55,7 @@ void MockNetworkDriver::set_active(Network& n, bool active) {
     }
     if (!n.persistent) return;
     Status s = make_dirs(active_dir_, 0700);
-    if (s) s = write_file_atomic(mark, "", 0600);
+    if (s) s = write_run_file(mark, "", 0600);
     if (!s)
         log::warning("mock", "network '{}' will not be active after a restart: {}", n.def.name,
                      s.error().message());

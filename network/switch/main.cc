@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
         !s)
         return fail(s.error());
     if (!opt.pid_file.empty()) {
-        if (Status s = write_file_atomic(opt.pid_file, fmt::format("{}\n", getpid()), 0644); !s)
+        if (Status s = write_run_file(opt.pid_file, fmt::format("{}\n", getpid()), 0644); !s)
             return fail(s.error());
     }
     loop.run();

@@ -10,9 +10,9 @@
 
 #include <cstdint>
 #include <unordered_set>
-#include <vector>
 
 #include "drivers/kvm/accel/hart.h"
+#include "drivers/kvm/accel/zeroed_array.h"
 
 namespace virtd::accel {
 
@@ -87,8 +87,8 @@ public:
 private:
     static unsigned index(uint64_t paddr) { return ((paddr >> 1) ^ (paddr >> 17)) % kSlots; }
 
-    std::vector<Block> slots_;
-    std::vector<Insn> arena_;
+    ZeroedArray<Block> slots_; // all-zero: generation 0, never current (gen_ starts at 1)
+    ZeroedArray<Insn> arena_;  // written by the decoder before it is read
     size_t used_ = 0;
     uint64_t gen_ = 1;
     std::unordered_set<uint64_t> code_pages_;

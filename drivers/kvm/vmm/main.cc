@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     // First, so that whoever started this process can find it again even if it dies right now.
     if (!options->pid_file.empty())
         if (virtd::Status s =
-                virtd::write_file_atomic(options->pid_file, fmt::format("{}\n", getpid()), 0600);
+                virtd::write_run_file(options->pid_file, fmt::format("{}\n", getpid()), 0600);
             !s) {
             fmt::print(stderr, "virtd-vmm: --pid-file: {}\n", s.error().message());
             return 1;

@@ -66,20 +66,22 @@ TEST(AtomicWrite, FailureNamesThePathAndKeepsOldContent) {
     EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"occupied"});
 }
 
+using Writer = Status (*)(const std::string&, std::string_view, mode_t);
+
 // A writer killed at random instants while a reader watches: the reader must only ever see one
 // complete version, never a truncated or mixed file.
-TEST(AtomicWrite, ReaderNeverSeesPartialContentEvenWhenWriterIsKilled) {
+void reader_sees_whole_versions(Writer write) {
     TempDir dir;
     std::string path = path_join(dir.path(), "def.xml");
     const std::string a(200000, 'a');
     const std::string b(300000, 'b');
-    ASSERT_TRUE(write_file_atomic(path, a).ok());
+    ASSERT_TRUE(write(path, a, 0600).ok());
     for (int round = 0; round < 5; round++) {
         pid_t pid = fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
             for (int i = 0;; i++)
-                (void)write_file_atomic(path, i % 2 ? a : b);
+                (void)write(path, i % 2 ? a : b, 0600);
         }
         for (int i = 0; i < 200; i++) {
             Result<std::string> got = read_file(path);
@@ -92,6 +94,27 @@ TEST(AtomicWrite, ReaderNeverSeesPartialContentEvenWhenWriterIsKilled) {
         ASSERT_TRUE(final_content.ok());
         EXPECT_TRUE(*final_content == a || *final_content == b);
     }
+}
+
+TEST(AtomicWrite, ReaderNeverSeesPartialContentEvenWhenWriterIsKilled) {
+    reader_sees_whole_versions(write_file_atomic);
+}
+
+// The run-dir variant skips only the fsyncs: same content, mode, no temporary, whole versions.
+TEST(RunFileWrite, ReplacesWholeWithoutSyncing) {
+    TempDir dir;
+    std::string path = path_join(dir.path(), "vmm.pid");
+    ASSERT_TRUE(write_run_file(path, "1234\n").ok());
+    ASSERT_TRUE(write_run_file(path, "56\n", 0644).ok());
+    EXPECT_EQ(*read_file(path), "56\n");
+    struct stat st {};
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+    EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"vmm.pid"});
+    Status s = write_run_file(path_join(dir.path(), "no/such/vmm.pid"), "1");
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().message().find("no/such/vmm.pid"), std::string::npos);
+    reader_sees_whole_versions(write_run_file);
 }
 
 TEST(ReadFile, EnforcesLimitAndNamesFile) {
