@@ -7,8 +7,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/mac.h"
 #include "drivers/kvm/vmm/vmm_options.h"
 
@@ -17,8 +19,8 @@ namespace {
 
 // The kvm driver's errors carry libvirt's hypervisor-driver domain, as qemu's do.
 constexpr ErrorDomain kDom = ErrorDomain::Qemu;
-// sockaddr_un's sun_path, with its terminating NUL.
-constexpr size_t kMaxSocketPath = 108;
+// A unix socket's path, with its terminating NUL.
+constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path);
 
 // A planner that stops at the first problem: each check returns a Status the caller passes on.
 class Planner {
@@ -57,11 +59,6 @@ private:
 void Planner::add(std::string option, std::string value) {
     out_.argv.push_back(std::move(option));
     if (!value.empty()) out_.argv.push_back(std::move(value));
-}
-
-std::string join(const std::string& dir, const std::string& name) {
-    if (dir.empty() || dir.back() == '/') return dir + name;
-    return dir + "/" + name;
 }
 
 // The VMM splits --disk and --net values at commas, so a comma inside a value would be read as a
@@ -211,7 +208,7 @@ Status Planner::interfaces() {
             if (!net->second)
                 return make_error(ErrorCode::OperationInvalid, kDom, "network '{}' is not active",
                                   n.network);
-            const std::string socket = join(paths_.switch_socket_dir, n.network + ".sock");
+            const std::string socket = path_join(paths_.switch_socket_dir, n.network + ".sock");
             if (Status s = check_no_comma(what + " switch socket", socket); !s) return s;
             arg = "switch=" + socket;
             break;
@@ -278,11 +275,11 @@ Status Planner::chardevs() {
     // Sockets the daemon serves to `console` clients live in the run dir whatever the definition's
     // host end was: a pty would need the daemon to relay it anyway.
     if (uart) {
-        out_.console_socket = join(paths_.run_dir, "console.sock");
+        out_.console_socket = path_join(paths_.run_dir, "console.sock");
         add("--console", "unix:" + out_.console_socket);
     }
     if (hvc) {
-        out_.hvc_socket = join(paths_.run_dir, "hvc.sock");
+        out_.hvc_socket = path_join(paths_.run_dir, "hvc.sock");
         add("--hvc", "unix:" + out_.hvc_socket);
     }
 
@@ -299,12 +296,11 @@ Status Planner::chardevs() {
             return fail(ErrorCode::InvalidArg, "channel '{}' is given twice", name);
         // The definition's path when it has one (a socket another program expects there),
         // else one in the run dir.
-        const std::string path = c.source_path
-                                     ? *c.source_path
-                                     : join(paths_.run_dir, fmt::format("channel-{}.sock", name));
+        const std::string path =
+            c.source_path ? *c.source_path
+                          : path_join(paths_.run_dir, fmt::format("channel-{}.sock", name));
         if (c.source_path) {
-            const size_t slash = path.rfind('/');
-            const std::string folder = slash == 0 ? "/" : path.substr(0, slash);
+            const std::string folder = path_dirname(path);
             struct stat st {};
             if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
                 return fail(ErrorCode::OperationFailed,
@@ -341,11 +337,11 @@ Result<VmmLaunch> Planner::run() {
           &Planner::interfaces, &Planner::chardevs, &Planner::other_devices}) {
         if (Status s = (this->*step)(); !s) return s.error();
     }
-    out_.monitor_socket = join(paths_.run_dir, "monitor.sock");
+    out_.monitor_socket = path_join(paths_.run_dir, "monitor.sock");
     add("--monitor", out_.monitor_socket);
-    out_.pid_file = join(paths_.run_dir, "vmm.pid");
+    out_.pid_file = path_join(paths_.run_dir, "vmm.pid");
     add("--pid-file", out_.pid_file);
-    out_.log_file = join(paths_.run_dir, "vmm.log");
+    out_.log_file = path_join(paths_.run_dir, "vmm.log");
     return std::move(out_);
 }
 

@@ -147,9 +147,9 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
     null_fd.reset();
     log_fd.reset();
 
-    auto abandon = [&](std::unique_ptr<VmmProcess>& p, bool remove_pid_file) {
+    auto abandon = [&](std::unique_ptr<VmmProcess>& p) {
         p->kill_now();
-        if (remove_pid_file) ::unlink(launch.pid_file.c_str());
+        ::unlink(launch.pid_file.c_str());
     };
 
     UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
@@ -173,7 +173,7 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
         }
         Result<ExitInfo> e = proc->reap();
         if (!e) {
-            abandon(proc, true);
+            abandon(proc);
             return e.error();
         }
         if (!e->running()) {
@@ -185,7 +185,7 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
         }
         int left = ms_until(deadline);
         if (left == 0) {
-            abandon(proc, true);
+            abandon(proc);
             return make_error(ErrorCode::OperationTimeout, kDom,
                               "the VMM (pid {}) did not open its monitor socket '{}' within {} ms, "
                               "so it was killed; {}",
@@ -201,9 +201,9 @@ Result<std::unique_ptr<VmmProcess>> VmmProcess::start(const std::string& vmm_bin
 Result<std::unique_ptr<VmmProcess>> VmmProcess::adopt(const VmmLaunch& launch,
                                                       std::chrono::milliseconds timeout) {
     // A VMM whose start was cut short with the daemon may still be on its way to writing its
-    // pid file or opening its monitor: it gets until the deadline, as long as it lives.
-    // A VMM writes its pid file first thing, so only the start's own budget is waited for it; a
-    // longer `timeout` is for a monitor busy with a save.
+    // pid file or opening its monitor, and gets until the deadline as long as it lives. It
+    // writes the pid file first thing, so that wait is only the start's own budget; a longer
+    // `timeout` is for a monitor busy with a save.
     const Clock::time_point deadline = Clock::now() + timeout;
     const Clock::time_point pid_deadline = Clock::now() + std::min(timeout, kStartTimeout);
     auto retry = [&](Clock::time_point until) {
@@ -275,7 +275,8 @@ int VmmProcess::kill_strays(const std::string& monitor_socket) {
     for (const std::string& pid : pids) {
         UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, std::stoi(pid), 0)));
         if (!fd) continue; // gone already
-        // Read again through the pidfd's process: the pid may have been reused in between.
+        // Read again now that the pidfd pins the process: had the pid been reused since the scan,
+        // the new process's command line would not match.
         if (Result<std::string> c = cmdline_of(pid); !c || !names_monitor(*c, monitor_socket))
             continue;
         if (syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0) != 0) continue;
